@@ -1,0 +1,30 @@
+// Package engineio implements an Engine.IO v4 server: the transport layer
+// under Socket.IO, with HTTP long-polling, WebSocket, and the upgrade from
+// one to the other.
+//
+// A Server is an http.Handler. Each client gets a Session; the server's
+// OnConnection callback sets the session's OnMessage and OnClose callbacks,
+// and Session.Send queues messages for the client.
+//
+// # Design
+//
+// WebSocket connections are upgraded by net/http and then handed to an
+// event loop (lesismal/nbio): an idle WebSocket session holds no goroutine
+// and no buffer, only its state. Heartbeats and timeouts for all sessions
+// run on one shared timer wheel. A Message is encoded once, whatever the
+// number of recipients: its WebSocket frame is built on first send and the
+// same bytes are written to every connection.
+//
+// Invariants:
+//   - Send never blocks. Over WebSocket the event loop queues what the
+//     kernel does not take at once, up to Options.MaxWriteBuffer, past which
+//     the connection is closed; over polling at most
+//     Options.MaxBufferedPackets wait for the next GET, past which the
+//     session is closed. A peer that stops reading stops answering pings
+//     and is closed after PingInterval+PingTimeout at the latest.
+//   - OnMessage calls for one session are serialised; OnClose runs once.
+//   - Lock order: Session.recvMu, then Session.mu. Callbacks run without
+//     Session.mu held.
+//
+// The package knows nothing of Socket.IO; see package socketio.
+package engineio

@@ -1,0 +1,319 @@
+package engineio
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heraldrt/herald/internal/timewheel"
+	"github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// Close reasons passed to a session's OnClose callback; the same strings as
+// the Node.js server uses.
+const (
+	ReasonTransportClose = "transport close"
+	ReasonTransportError = "transport error"
+	ReasonPingTimeout    = "ping timeout"
+	ReasonParseError     = "parse error"
+	ReasonForcedClose    = "forced close"
+	ReasonServerShutdown = "server shutting down"
+)
+
+// ErrClosed is returned when sending on a closed session.
+var ErrClosed = errors.New("engineio: session closed")
+
+// Handshake is what a session keeps of the HTTP request that opened it:
+// headers (without the WebSocket and hop-by-hop ones) and the query
+// parameters the client added (without Engine.IO's own).
+type Handshake struct {
+	Header     http.Header
+	Query      url.Values
+	RemoteAddr string
+	Secure     bool
+}
+
+// Cookie returns the named cookie's value from the handshake headers.
+func (h *Handshake) Cookie(name string) (string, bool) {
+	for _, line := range h.Header.Values("Cookie") {
+		c, err := http.ParseCookie(line)
+		if err != nil {
+			continue
+		}
+		for _, ck := range c {
+			if ck.Name == name {
+				return ck.Value, true
+			}
+		}
+	}
+	return "", false
+}
+
+var droppedHeaders = []string{
+	"Connection", "Upgrade", "Sec-Websocket-Key", "Sec-Websocket-Version",
+	"Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Keep-Alive",
+	"Te", "Trailer", "Transfer-Encoding", "Content-Length", "Content-Type",
+	"Accept-Encoding", "Cache-Control", "Pragma",
+}
+
+func newHandshake(r *http.Request) *Handshake {
+	h := &Handshake{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Secure: r.TLS != nil}
+	for _, k := range droppedHeaders {
+		delete(h.Header, k)
+	}
+	for k, v := range r.URL.Query() {
+		switch k {
+		case "EIO", "transport", "sid", "t", "b64", "j":
+			continue
+		}
+		if h.Query == nil {
+			h.Query = url.Values{}
+		}
+		h.Query[k] = v
+	}
+	return h
+}
+
+// Session is one Engine.IO connection, over long-polling, WebSocket, or
+// polling upgraded to WebSocket. Its methods are safe for concurrent use.
+// OnMessage callbacks for one session are never called concurrently.
+type Session struct {
+	srv *Server
+	id  string
+	hs  *Handshake
+
+	recvMu    sync.Mutex // serialises onMessage calls
+	onMessage func(data []byte, binary bool)
+	onClose   func(reason string)
+
+	mu          sync.Mutex
+	closed      bool
+	ws          *websocket.Conn // the WebSocket transport, once in use
+	probe       *wsProbe        // an upgrade in progress
+	queue       []Packet        // polling: packets waiting for a GET
+	pollWake    chan struct{}   // polling: non-nil while a GET waits
+	posting     bool            // polling: a POST is being read
+	wsOnly      bool            // opened over WebSocket; never polls
+	awaitsPong  bool
+	heartbeat   timewheel.Entry
+	closeReason string
+}
+
+// ID returns the Engine.IO session id (the "sid").
+func (s *Session) ID() string { return s.id }
+
+// Handshake returns what was kept of the opening HTTP request. It must not
+// be modified.
+func (s *Session) Handshake() *Handshake { return s.hs }
+
+// Transport returns "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ws != nil {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// OnMessage sets the callback for incoming messages. Set it in the
+// server's connection callback, before any message can arrive. data is only
+// valid during the call.
+func (s *Session) OnMessage(fn func(data []byte, binary bool)) { s.onMessage = fn }
+
+// OnClose sets the callback run once when the session ends.
+func (s *Session) OnClose(fn func(reason string)) { s.onClose = fn }
+
+// Send queues m for the client. It never blocks: over WebSocket the frame
+// is handed to the event loop; over polling it waits in a bounded queue for
+// the next GET, and a client that lets the queue overflow is disconnected.
+func (s *Session) Send(m *Message) error {
+	return s.sendPacket(m.packet(), m.wsFrame)
+}
+
+func (s *Session) sendPacket(p Packet, frame func() []byte) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.ws != nil {
+		_, err := s.ws.Conn.Write(frame())
+		s.mu.Unlock()
+		if err != nil {
+			s.closeWith(ReasonTransportError, silent)
+			return err
+		}
+		return nil
+	}
+	if len(s.queue) >= s.srv.opts.MaxBufferedPackets {
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportError, silent)
+		return errors.New("engineio: polling queue full, client disconnected")
+	}
+	s.queue = append(s.queue, p)
+	s.wakePollLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Session) wakePollLocked() {
+	if s.pollWake != nil {
+		select {
+		case s.pollWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close ends the session from the server side; the client is told so it
+// does not reconnect on its own.
+func (s *Session) Close() { s.closeWith(ReasonForcedClose, tellClient) }
+
+// closeMode says who ends a session and whether the client is told.
+type closeMode uint8
+
+const (
+	silent      closeMode = iota // the transport is gone or broken
+	tellClient                   // the server ends it: send a close packet
+	clientAsked                  // the client sent a close packet
+)
+
+// closeWith ends the session once.
+func (s *Session) closeWith(reason string, mode closeMode) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.closeReason = reason
+	ws, probe := s.ws, s.probe
+	s.probe = nil
+	linger := s.queueFinalLocked(mode)
+	if ws != nil && mode == tellClient {
+		_, _ = ws.Conn.Write(frameClose)
+	}
+	s.mu.Unlock()
+
+	if linger {
+		// The heartbeat entry removes the session when it next fires.
+		s.srv.wheel.Schedule(&s.heartbeat, s.srv.opts.PingTimeout)
+	} else {
+		s.srv.wheel.Cancel(&s.heartbeat)
+		s.srv.remove(s)
+	}
+	if probe != nil {
+		probe.abort()
+	}
+	if ws != nil {
+		_ = ws.Close()
+	}
+	// Not under recvMu: the message callback itself may close the session.
+	if s.onClose != nil {
+		s.onClose(reason)
+	}
+}
+
+// queueFinalLocked leaves a polling client its last packet: a noop when it
+// asked to close, a close packet when the server ends the session. A GET
+// already waiting gets it now; otherwise the closed session lingers for a
+// while so that the next GET (which may race the client's own close POST)
+// still gets it, as Node's polling transport does. It reports whether the
+// session lingers.
+func (s *Session) queueFinalLocked(mode closeMode) bool {
+	if s.ws != nil || s.wsOnly || (mode == silent && s.pollWake == nil) {
+		s.queue = nil
+		return false
+	}
+	final := Packet{Type: PacketClose}
+	if mode == clientAsked {
+		final.Type = PacketNoop
+	}
+	s.queue = append(s.queue[:0], final)
+	if s.pollWake != nil {
+		s.wakePollLocked()
+		return false
+	}
+	return true
+}
+
+// handlePacket processes one packet from the client on the active
+// transport.
+func (s *Session) handlePacket(p Packet) {
+	switch p.Type {
+	case PacketMessage:
+		s.recvMu.Lock()
+		defer s.recvMu.Unlock()
+		if s.onMessage != nil && !s.isClosed() {
+			s.onMessage(p.Data, p.Binary)
+		}
+	case PacketPong:
+		s.mu.Lock()
+		s.awaitsPong = false
+		s.mu.Unlock()
+		s.srv.wheel.Schedule(&s.heartbeat, s.srv.opts.PingInterval)
+	case PacketClose:
+		s.closeWith(ReasonTransportClose, clientAsked)
+	case PacketNoop:
+	default:
+		// A v4 client never pings, opens or upgrades here: as Node does,
+		// treat it as a broken client.
+		s.closeWith(ReasonParseError, silent)
+	}
+}
+
+func (s *Session) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// onHeartbeat runs on the wheel: it sends a ping, or ends a session whose
+// previous ping went unanswered.
+func (s *Session) onHeartbeat() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.srv.remove(s) // the end of a closed session's linger
+		return
+	}
+	if s.awaitsPong {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, silent)
+		return
+	}
+	s.awaitsPong = true
+	s.mu.Unlock()
+	s.srv.wheel.Schedule(&s.heartbeat, s.srv.opts.PingTimeout)
+	_ = s.sendPacket(Packet{Type: PacketPing}, func() []byte { return framePing })
+}
+
+func (s *Session) startHeartbeat() {
+	s.heartbeat.Init(s.onHeartbeat)
+	s.srv.wheel.Schedule(&s.heartbeat, s.srv.opts.PingInterval)
+}
+
+// handshakeJSON is the open packet's payload.
+func (s *Session) openPacket(upgrades bool) Packet {
+	var b strings.Builder
+	b.WriteString(`{"sid":"`)
+	b.WriteString(s.id)
+	if upgrades {
+		b.WriteString(`","upgrades":["websocket"],"pingInterval":`)
+	} else {
+		b.WriteString(`","upgrades":[],"pingInterval":`)
+	}
+	o := &s.srv.opts
+	b.WriteString(strconv.FormatInt(int64(o.PingInterval/time.Millisecond), 10))
+	b.WriteString(`,"pingTimeout":`)
+	b.WriteString(strconv.FormatInt(int64(o.PingTimeout/time.Millisecond), 10))
+	b.WriteString(`,"maxPayload":`)
+	b.WriteString(strconv.FormatInt(int64(o.MaxPayload), 10))
+	b.WriteString(`}`)
+	return Packet{Type: PacketOpen, Data: []byte(b.String())}
+}

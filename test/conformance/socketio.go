@@ -1,0 +1,5 @@
+package main
+
+import "net/http"
+
+func mountSocketIO(mux *http.ServeMux) {}
