@@ -35,7 +35,7 @@ func main() {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eio)
-	mountSocketIO(mux)
+	sio := mountSocketIO(mux)
 	srv := &http.Server{Addr: *addr, Handler: mux}
 	go func() {
 		if err := srv.ListenAndServe(); err != http.ErrServerClosed {
@@ -50,4 +50,5 @@ func main() {
 	defer cancel()
 	_ = srv.Shutdown(ctx)
 	_ = eio.Shutdown(ctx)
+	_ = sio.Shutdown(ctx)
 }

@@ -1,0 +1,103 @@
+package socketio
+
+// BroadcastOperator selects sockets of a namespace by room. It is a value
+// built per call: nsp.To("a").Except("b").Emit(...).
+type BroadcastOperator struct {
+	nsp    *Namespace
+	rooms  []string
+	except []string
+}
+
+// To adds rooms; with none, every socket of the namespace is selected.
+func (b *BroadcastOperator) To(rooms ...string) *BroadcastOperator {
+	c := *b
+	c.rooms = append(append([]string(nil), b.rooms...), rooms...)
+	return &c
+}
+
+// Except excludes the sockets of the given rooms.
+func (b *BroadcastOperator) Except(rooms ...string) *BroadcastOperator {
+	c := *b
+	c.except = append(append([]string(nil), b.except...), rooms...)
+	return &c
+}
+
+// Emit sends an event to every selected socket. The packet is encoded
+// once; each recipient gets the same bytes. Sending never blocks: a
+// recipient that cannot keep up is disconnected by its transport.
+func (b *BroadcastOperator) Emit(event string, args ...any) error {
+	msgs, err := encode(Packet{Type: PacketEvent, Namespace: b.nsp.name}, []any{event}, args)
+	if err != nil {
+		return err
+	}
+	for _, s := range b.Sockets() {
+		_ = s.send(msgs)
+	}
+	return nil
+}
+
+// Sockets returns the selected sockets.
+func (b *BroadcastOperator) Sockets() []*Socket {
+	n := b.nsp
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	excluded := func(s *Socket) bool {
+		for _, r := range b.except {
+			if r == s.id {
+				return true
+			}
+			if _, in := n.rooms[r][s]; in {
+				return true
+			}
+		}
+		return false
+	}
+	var out []*Socket
+	if len(b.rooms) == 0 {
+		out = make([]*Socket, 0, len(n.sockets))
+		for _, s := range n.sockets {
+			if !excluded(s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	seen := map[*Socket]struct{}{}
+	add := func(s *Socket) {
+		if _, dup := seen[s]; !dup && !excluded(s) {
+			seen[s] = struct{}{}
+			out = append(out, s)
+		}
+	}
+	for _, r := range b.rooms {
+		for s := range n.rooms[r] {
+			add(s)
+		}
+		if s := n.sockets[r]; s != nil {
+			add(s)
+		}
+	}
+	return out
+}
+
+// DisconnectSockets disconnects the selected sockets; with closeConn their
+// whole connections are closed.
+func (b *BroadcastOperator) DisconnectSockets(closeConn bool) {
+	for _, s := range b.Sockets() {
+		s.Disconnect(closeConn)
+	}
+}
+
+// SocketsJoin makes the selected sockets join rooms.
+func (b *BroadcastOperator) SocketsJoin(rooms ...string) {
+	for _, s := range b.Sockets() {
+		s.Join(rooms...)
+	}
+}
+
+// SocketsLeave makes the selected sockets leave a room.
+func (b *BroadcastOperator) SocketsLeave(room string) {
+	for _, s := range b.Sockets() {
+		s.Leave(room)
+	}
+}

@@ -1,0 +1,113 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/heraldrt/herald/engineio"
+	"github.com/heraldrt/herald/internal/timewheel"
+)
+
+// Options configure a Server. Zero values mean the defaults in the
+// comments, which match Node's socket.io.
+type Options struct {
+	// EngineIO configures the transport layer (heartbeat, payload size,
+	// origin checks).
+	EngineIO engineio.Options
+	// ConnectTimeout closes a connection that joins no namespace in time.
+	// Default 45s.
+	ConnectTimeout time.Duration
+	// MaxAttachments bounds the binary attachments of one packet.
+	// Default 10.
+	MaxAttachments int
+}
+
+// Server is a Socket.IO v5 server. It is an http.Handler; mount it at
+// "/socket.io/".
+type Server struct {
+	eio   *engineio.Server
+	opts  Options
+	wheel *timewheel.Wheel
+
+	mu         sync.RWMutex
+	namespaces map[string]*Namespace
+}
+
+// NewServer returns a server with the main namespace "/" already created.
+// Call Shutdown to stop it.
+func NewServer(opts *Options) (*Server, error) {
+	s := &Server{namespaces: map[string]*Namespace{}}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.ConnectTimeout <= 0 {
+		s.opts.ConnectTimeout = 45 * time.Second
+	}
+	if s.opts.MaxAttachments <= 0 {
+		s.opts.MaxAttachments = 10
+	}
+	eio, err := engineio.NewServer(&s.opts.EngineIO)
+	if err != nil {
+		return nil, fmt.Errorf("socketio: %w", err)
+	}
+	s.eio = eio
+	s.wheel = timewheel.New(10*time.Millisecond, 1024)
+	eio.OnConnection(s.onEngineSession)
+	s.Of("/")
+	return s, nil
+}
+
+// ServeHTTP serves the Engine.IO transports.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
+
+// Of returns the namespace with the given name, creating it. Clients can
+// only join namespaces created this way.
+func (s *Server) Of(name string) *Namespace {
+	if name == "" || name[0] != '/' {
+		name = "/" + name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.namespaces[name]
+	if n == nil {
+		n = newNamespace(s, name)
+		s.namespaces[name] = n
+	}
+	return n
+}
+
+func (s *Server) namespace(name string) *Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.namespaces[name]
+}
+
+// ConnectionCount returns the number of Engine.IO connections.
+func (s *Server) ConnectionCount() int { return s.eio.Count() }
+
+// Shutdown disconnects every client (they are told, so they reconnect
+// elsewhere) and stops the server's goroutines.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.eio.Shutdown(ctx)
+	s.wheel.Stop()
+	return err
+}
+
+func (s *Server) onEngineSession(es *engineio.Session) {
+	c := &conn{srv: s, eio: es}
+	es.OnMessage(c.onMessage)
+	es.OnClose(c.onClose)
+	c.connectTimeout.Init(c.onConnectTimeout)
+	s.wheel.Schedule(&c.connectTimeout, s.opts.ConnectTimeout)
+}
+
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
