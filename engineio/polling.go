@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Server) pollingHandshake(w http.ResponseWriter, r *http.Request) {
-	sess := s.newSession(r)
+	sess := s.newSession(r, false)
 	sess.startHeartbeat()
 	writePayload(w, []Packet{sess.openPacket(true)})
 }

@@ -173,8 +173,8 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) newSession(r *http.Request) *Session {
-	sess := &Session{srv: s, id: newID(), hs: newHandshake(r)}
+func (s *Server) newSession(r *http.Request, wsOnly bool) *Session {
+	sess := &Session{srv: s, id: newID(), hs: newHandshake(r), wsOnly: wsOnly}
 	s.mu.Lock()
 	s.sessions[sess.id] = sess
 	s.mu.Unlock()

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/timewheel"
-	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
 // Close reasons passed to a session's OnClose callback; the same strings as
@@ -92,13 +91,14 @@ type Session struct {
 
 	mu          sync.Mutex
 	closed      bool
-	ws          *websocket.Conn // the WebSocket transport, once in use
+	ws          *wsConn         // the WebSocket transport, once in use
 	probe       *wsProbe        // an upgrade in progress
 	queue       []Packet        // polling: packets waiting for a GET
 	pollWake    chan struct{}   // polling: non-nil while a GET waits
 	posting     bool            // polling: a POST is being read
 	wsOnly      bool            // opened over WebSocket; never polls
 	awaitsPong  bool
+	lastPing    int64 // unix nanoseconds of the last ping sent
 	heartbeat   timewheel.Entry
 	closeReason string
 }
@@ -142,7 +142,7 @@ func (s *Session) sendPacket(p Packet, frame func() []byte) error {
 		return ErrClosed
 	}
 	if s.ws != nil {
-		_, err := s.ws.Conn.Write(frame())
+		err := s.ws.write(frame())
 		s.mu.Unlock()
 		if err != nil {
 			s.closeWith(ReasonTransportError, silent)
@@ -196,7 +196,7 @@ func (s *Session) closeWith(reason string, mode closeMode) {
 	s.probe = nil
 	linger := s.queueFinalLocked(mode)
 	if ws != nil && mode == tellClient {
-		_, _ = ws.Conn.Write(frameClose)
+		_ = ws.write(frameClose)
 	}
 	s.mu.Unlock()
 
@@ -211,7 +211,7 @@ func (s *Session) closeWith(reason string, mode closeMode) {
 		probe.abort()
 	}
 	if ws != nil {
-		_ = ws.Close()
+		ws.close()
 	}
 	// Not under recvMu: the message callback itself may close the session.
 	if s.onClose != nil {
@@ -255,8 +255,11 @@ func (s *Session) handlePacket(p Packet) {
 	case PacketPong:
 		s.mu.Lock()
 		s.awaitsPong = false
+		// Ping on a steady beat from the last ping, not from the pong, so
+		// round trips do not stretch the interval.
+		next := s.srv.opts.PingInterval - time.Duration(time.Now().UnixNano()-s.lastPing)
 		s.mu.Unlock()
-		s.srv.wheel.Schedule(&s.heartbeat, s.srv.opts.PingInterval)
+		s.srv.wheel.Schedule(&s.heartbeat, next)
 	case PacketClose:
 		s.closeWith(ReasonTransportClose, clientAsked)
 	case PacketNoop:
@@ -288,6 +291,7 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	s.awaitsPong = true
+	s.lastPing = time.Now().UnixNano()
 	s.mu.Unlock()
 	s.srv.wheel.Schedule(&s.heartbeat, s.srv.opts.PingTimeout)
 	_ = s.sendPacket(Packet{Type: PacketPing}, func() []byte { return framePing })

@@ -1,49 +1,70 @@
 package engineio
 
 import (
+	"bufio"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/heraldrt/herald/internal/timewheel"
-	"github.com/lesismal/nbio/nbhttp"
-	"github.com/lesismal/nbio/nbhttp/websocket"
+	"github.com/lesismal/nbio"
 )
 
-// wsLayer runs WebSocket connections on an nbio event loop. The HTTP
-// upgrade is served by net/http; the upgraded socket is then handed to the
-// event loop, so an idle WebSocket holds no goroutine and no read buffer.
+// handshakeWriteTimeout bounds writing the 101 response.
+const handshakeWriteTimeout = 10 * time.Second
+
+// wsLayer runs WebSocket connections. The HTTP upgrade is served by
+// net/http; the socket is then handed to an nbio event loop, so an idle
+// WebSocket holds no goroutine and no buffer, only a small wsConn. Sockets
+// that cannot be handed over (TLS served by net/http) fall back to a reading
+// goroutine each.
 type wsLayer struct {
-	srv      *Server
-	engine   *nbhttp.Engine
-	upgrader *websocket.Upgrader
-	// pending maps a remote address to its session while an upgrade is in
-	// progress: the event loop may deliver the first frame before Upgrade
-	// returns and the connection's session is set.
-	pending sync.Map
+	srv    *Server
+	engine *nbio.Engine
+}
+
+// wsConn is one WebSocket connection and what it currently serves: a
+// *Session, or a *wsProbe while it tries to take over a polling session.
+type wsConn struct {
+	nc     net.Conn // *nbio.Conn, or a blocking conn in fallback mode
+	reader wsReader
+
+	mu      sync.Mutex
+	owner   any
+	closing bool
 }
 
 func newWSLayer(srv *Server) (*wsLayer, error) {
-	engine := nbhttp.NewEngine(nbhttp.Config{
-		Name:                    "engineio",
-		ReleaseWebsocketPayload: true,
-		MaxWriteBufferSize:      srv.opts.MaxWriteBuffer,
-		SupportServerOnly:       true,
+	engine := nbio.NewEngine(nbio.Config{
+		Name:               "engineio",
+		NPoller:            runtime.GOMAXPROCS(0),
+		ReadBufferSize:     32 << 10,
+		MaxWriteBufferSize: srv.opts.MaxWriteBuffer,
+	})
+	l := &wsLayer{srv: srv, engine: engine}
+	engine.OnData(func(c *nbio.Conn, data []byte) {
+		if wc, ok := c.Session().(*wsConn); ok {
+			l.onData(wc, data)
+		}
+	})
+	engine.OnClose(func(c *nbio.Conn, _ error) {
+		if wc, ok := c.Session().(*wsConn); ok {
+			l.onClose(wc)
+		}
 	})
 	if err := engine.Start(); err != nil {
 		return nil, fmt.Errorf("engineio: start websocket event loop: %w", err)
 	}
-	l := &wsLayer{srv: srv, engine: engine}
-	u := websocket.NewUpgrader()
-	u.Engine = engine
-	u.BlockingModTrasferConnToPoller = true
-	u.KeepaliveTime = 0 // the Engine.IO heartbeat detects dead peers
-	u.MessageLengthLimit = srv.opts.MaxPayload
-	u.CheckOrigin = func(*http.Request) bool { return true } // checked in Server.cors
-	u.OnMessage(l.onMessage)
-	u.OnClose(l.onClose)
-	l.upgrader = u
 	return l, nil
 }
 
@@ -51,45 +72,234 @@ func (l *wsLayer) shutdown(ctx context.Context) error {
 	return l.engine.Shutdown(ctx)
 }
 
-// binding returns what a connection serves: a *Session or an upgrade
-// *wsProbe.
-func (l *wsLayer) binding(c *websocket.Conn) any {
-	if v := c.SessionWithLock(); v != nil {
-		return v
-	}
-	v, _ := l.pending.Load(c.RemoteAddr().String())
-	return v
-}
-
-func (l *wsLayer) accept(w http.ResponseWriter, r *http.Request, b any) *websocket.Conn {
-	l.pending.Store(r.RemoteAddr, b)
-	defer l.pending.Delete(r.RemoteAddr)
-	c, err := l.upgrader.UpgradeAndTransferConnToPoller(w, r, nil)
-	if err != nil {
-		l.srv.opts.Logger.Debug("engineio: websocket upgrade failed", "err", err)
+// accept completes the WebSocket handshake and starts reading frames for
+// owner. It returns nil if the handshake failed (the client has been told).
+func (l *wsLayer) accept(w http.ResponseWriter, r *http.Request, owner any) *wsConn {
+	key, ok := checkUpgrade(r)
+	if !ok {
+		writeError(w, errBadRequest)
 		return nil
 	}
-	c.SetSession(b)
-	return c
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		writeError(w, errBadRequest)
+		return nil
+	}
+	raw, brw, err := hj.Hijack()
+	if err != nil {
+		return nil
+	}
+	early, err := l.handshake101(raw, brw, key)
+	if err != nil {
+		_ = raw.Close()
+		return nil
+	}
+	wc := &wsConn{owner: owner, reader: wsReader{limit: l.srv.opts.MaxPayload}}
+	if nc, err := nbio.NBConn(raw); err == nil {
+		wc.nc = nc
+		nc.SetSession(wc)
+		if len(early) > 0 {
+			l.onData(wc, early)
+		}
+		if _, err := l.engine.AddConn(nc); err != nil {
+			return nil
+		}
+		return wc
+	}
+	wc.nc = &deadlineConn{Conn: raw}
+	go l.readLoop(wc, raw, early)
+	return wc
+}
+
+// handshake101 writes the switching-protocols response and returns any
+// bytes the client sent after its request.
+func (l *wsLayer) handshake101(raw net.Conn, brw *bufio.ReadWriter, key string) ([]byte, error) {
+	var early []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ = brw.Reader.Peek(n)
+		early = append([]byte(nil), early...)
+	}
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		acceptKey(key) + "\r\n\r\n"
+	_ = raw.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
+	if _, err := io.WriteString(raw, resp); err != nil {
+		return nil, err
+	}
+	_ = raw.SetDeadline(time.Time{})
+	return early, nil
+}
+
+// checkUpgrade validates an RFC 6455 opening handshake and returns its key.
+func checkUpgrade(r *http.Request) (string, bool) {
+	key := r.Header.Get("Sec-Websocket-Key")
+	if r.Method != http.MethodGet || !headerHasToken(r.Header, "Connection", "upgrade") ||
+		!headerHasToken(r.Header, "Upgrade", "websocket") ||
+		r.Header.Get("Sec-Websocket-Version") != "13" {
+		return "", false
+	}
+	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 16 {
+		return "", false
+	}
+	return key, true
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func acceptKey(key string) string {
+	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// readLoop serves a connection the event loop cannot take.
+func (l *wsLayer) readLoop(wc *wsConn, raw net.Conn, early []byte) {
+	defer l.onClose(wc)
+	if len(early) > 0 && !l.onData(wc, early) {
+		return
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, err := raw.Read(buf)
+		if n > 0 && !l.onData(wc, buf[:n]) {
+			return
+		}
+		if err != nil {
+			_ = raw.Close()
+			return
+		}
+	}
+}
+
+// deadlineConn bounds each blocking write of the fallback mode.
+type deadlineConn struct{ net.Conn }
+
+func (d *deadlineConn) Write(b []byte) (int, error) {
+	_ = d.Conn.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
+	return d.Conn.Write(b)
+}
+
+// onData feeds bytes from the client; it reports false once the
+// connection is closed.
+func (l *wsLayer) onData(wc *wsConn, data []byte) bool {
+	err := wc.reader.feed(data, func(op byte, payload []byte) error {
+		return l.onFrame(wc, op, payload)
+	})
+	if err == nil {
+		return true
+	}
+	code := uint16(closeProtocolError)
+	var we *wsError
+	if errors.As(err, &we) {
+		code = we.code
+	}
+	wc.closeWith(code)
+	return false
+}
+
+var errPeerClosed = errors.New("websocket: closed by peer")
+
+func (l *wsLayer) onFrame(wc *wsConn, op byte, payload []byte) error {
+	switch op {
+	case opPing:
+		_, _ = wc.nc.Write(appendFrame(nil, opPong, nil, payload))
+		return nil
+	case opPong:
+		return nil
+	case opClose:
+		code := uint16(closeNormal)
+		if len(payload) == 1 {
+			return protocolError("invalid close payload")
+		}
+		if len(payload) >= 2 {
+			code = binary.BigEndian.Uint16(payload)
+			if !validCloseCode(code) {
+				return protocolError("invalid close code")
+			}
+		}
+		wc.closeWith(code)
+		return errPeerClosed
+	}
+	wc.mu.Lock()
+	owner := wc.owner
+	wc.mu.Unlock()
+	switch o := owner.(type) {
+	case *Session:
+		o.onWSMessage(op, payload)
+	case *wsProbe:
+		o.onMessage(wc, op, payload)
+	}
+	return nil
+}
+
+// write sends a complete frame.
+func (wc *wsConn) write(frame []byte) error {
+	_, err := wc.nc.Write(frame)
+	return err
+}
+
+// closeWith sends a close frame with code and closes the socket.
+func (wc *wsConn) closeWith(code uint16) {
+	wc.mu.Lock()
+	if wc.closing {
+		wc.mu.Unlock()
+		return
+	}
+	wc.closing = true
+	wc.mu.Unlock()
+	_, _ = wc.nc.Write(appendFrame(nil, opClose, binary.BigEndian.AppendUint16(nil, code), nil))
+	_ = wc.nc.Close()
+}
+
+func (wc *wsConn) close() { wc.closeWith(closeNormal) }
+
+func (wc *wsConn) setOwner(o any) {
+	wc.mu.Lock()
+	wc.owner = o
+	wc.mu.Unlock()
+}
+
+func (l *wsLayer) onClose(wc *wsConn) {
+	wc.mu.Lock()
+	owner := wc.owner
+	wc.owner = nil
+	wc.mu.Unlock()
+	switch o := owner.(type) {
+	case *Session:
+		o.mu.Lock()
+		mine := o.ws == wc
+		o.mu.Unlock()
+		if mine {
+			o.closeWith(ReasonTransportClose, silent)
+		}
+	case *wsProbe:
+		o.abort()
+	}
 }
 
 // handshake opens a WebSocket-only session.
 func (l *wsLayer) handshake(w http.ResponseWriter, r *http.Request) {
-	sess := l.srv.newSession(r)
-	sess.wsOnly = true
-	c := l.accept(w, r, sess)
-	if c == nil {
+	sess := l.srv.newSession(r, true)
+	wc := l.accept(w, r, sess)
+	if wc == nil {
 		sess.closeWith(ReasonTransportError, silent)
 		return
 	}
 	sess.mu.Lock()
 	if sess.closed {
 		sess.mu.Unlock()
-		_ = c.Close()
+		wc.close()
 		return
 	}
-	sess.ws = c
-	_, err := c.Conn.Write(controlFrame(sess.openPacket(false)))
+	sess.ws = wc
+	err := wc.write(controlFrame(sess.openPacket(false)))
 	sess.flushQueueLocked()
 	sess.mu.Unlock()
 	if err != nil {
@@ -102,7 +312,7 @@ func (l *wsLayer) handshake(w http.ResponseWriter, r *http.Request) {
 // wsProbe is a WebSocket trying to take over a polling session.
 type wsProbe struct {
 	sess    *Session
-	conn    *websocket.Conn
+	conn    *wsConn
 	probed  bool // "2probe" answered; polling is paused
 	timeout timewheel.Entry
 }
@@ -113,8 +323,8 @@ func (l *wsLayer) upgrade(w http.ResponseWriter, r *http.Request, sess *Session)
 	if sess.closed || sess.ws != nil || sess.probe != nil || sess.wsOnly {
 		// Only one WebSocket per session: like Node, accept and drop it.
 		sess.mu.Unlock()
-		if c := l.accept(w, r, nil); c != nil {
-			_ = c.Close()
+		if wc := l.accept(w, r, nil); wc != nil {
+			wc.close()
 		}
 		return
 	}
@@ -122,19 +332,19 @@ func (l *wsLayer) upgrade(w http.ResponseWriter, r *http.Request, sess *Session)
 	sess.probe = p
 	sess.mu.Unlock()
 
-	c := l.accept(w, r, p)
+	wc := l.accept(w, r, p)
 	sess.mu.Lock()
-	if c == nil || sess.probe != p {
+	if wc == nil || sess.probe != p {
 		if sess.probe == p {
 			sess.probe = nil
 		}
 		sess.mu.Unlock()
-		if c != nil {
-			_ = c.Close()
+		if wc != nil {
+			wc.close()
 		}
 		return
 	}
-	p.conn = c
+	p.conn = wc
 	sess.mu.Unlock()
 	p.timeout.Init(p.abort)
 	l.srv.wheel.Schedule(&p.timeout, l.srv.opts.UpgradeTimeout)
@@ -151,12 +361,12 @@ func (p *wsProbe) abort() {
 	s.mu.Unlock()
 	s.srv.wheel.Cancel(&p.timeout)
 	if c != nil {
-		_ = c.Close()
+		c.close()
 	}
 }
 
-func (p *wsProbe) onMessage(c *websocket.Conn, mt websocket.MessageType, data []byte) {
-	if mt != websocket.TextMessage {
+func (p *wsProbe) onMessage(wc *wsConn, op byte, data []byte) {
+	if op != opText {
 		return
 	}
 	s := p.sess
@@ -165,7 +375,7 @@ func (p *wsProbe) onMessage(c *websocket.Conn, mt websocket.MessageType, data []
 		s.mu.Lock()
 		if s.probe == p {
 			p.probed = true
-			_, _ = c.Conn.Write(frameProbe)
+			_ = wc.write(frameProbe)
 			s.wakePollLocked()
 		}
 		s.mu.Unlock()
@@ -177,8 +387,8 @@ func (p *wsProbe) onMessage(c *websocket.Conn, mt websocket.MessageType, data []
 			return
 		}
 		s.probe = nil
-		s.ws = c
-		c.SetSession(s)
+		s.ws = wc
+		wc.setOwner(s)
 		s.flushQueueLocked()
 		s.wakePollLocked()
 		s.mu.Unlock()
@@ -195,24 +405,13 @@ func (s *Session) flushQueueLocked() {
 		} else {
 			f = appendFrame(nil, opText, []byte{byte(p.Type)}, p.Data)
 		}
-		_, _ = s.ws.Conn.Write(f)
+		_ = s.ws.write(f)
 	}
 	s.queue = nil
 }
 
-func (l *wsLayer) onMessage(c *websocket.Conn, mt websocket.MessageType, data []byte) {
-	switch b := l.binding(c).(type) {
-	case *Session:
-		b.onWSMessage(mt, data)
-	case *wsProbe:
-		b.onMessage(c, mt, data)
-	default:
-		_ = c.Close()
-	}
-}
-
-func (s *Session) onWSMessage(mt websocket.MessageType, data []byte) {
-	if mt == websocket.BinaryMessage {
+func (s *Session) onWSMessage(op byte, data []byte) {
+	if op == opBinary {
 		s.handlePacket(Packet{Type: PacketMessage, Data: data, Binary: true})
 		return
 	}
@@ -222,18 +421,4 @@ func (s *Session) onWSMessage(mt websocket.MessageType, data []byte) {
 		return
 	}
 	s.handlePacket(p)
-}
-
-func (l *wsLayer) onClose(c *websocket.Conn, _ error) {
-	switch b := l.binding(c).(type) {
-	case *Session:
-		b.mu.Lock()
-		mine := b.ws == c
-		b.mu.Unlock()
-		if mine {
-			b.closeWith(ReasonTransportClose, silent)
-		}
-	case *wsProbe:
-		b.abort()
-	}
 }
