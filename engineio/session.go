@@ -91,12 +91,12 @@ type Session struct {
 
 	mu          sync.Mutex
 	closed      bool
-	ws          *wsConn         // the WebSocket transport, once in use
-	probe       *wsProbe        // an upgrade in progress
-	queue       []Packet        // polling: packets waiting for a GET
-	pollWake    chan struct{}   // polling: non-nil while a GET waits
-	posting     bool            // polling: a POST is being read
-	wsOnly      bool            // opened over WebSocket; never polls
+	ws          *wsConn       // the WebSocket transport, once in use
+	probe       *wsProbe      // an upgrade in progress
+	queue       []Packet      // polling: packets waiting for a GET
+	pollWake    chan struct{} // polling: non-nil while a GET waits
+	posting     bool          // polling: a POST is being read
+	wsOnly      bool          // opened over WebSocket; never polls
 	awaitsPong  bool
 	lastPing    int64 // unix nanoseconds of the last ping sent
 	heartbeat   timewheel.Entry
