@@ -33,6 +33,11 @@ type Options struct {
 	// Requests without an Origin header (non-browser clients) are not
 	// checked here.
 	CheckOrigin func(origin string, r *http.Request) bool
+	// HandshakeHeaders lists the request headers a session keeps for the
+	// application (Session.Handshake). Nil keeps every header but the
+	// transport's own; a short list saves memory on every connection,
+	// since browsers send kilobytes of headers.
+	HandshakeHeaders []string
 	// Logger receives diagnostic events. Default: discard.
 	Logger *slog.Logger
 }

@@ -174,7 +174,7 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) newSession(r *http.Request, wsOnly bool) *Session {
-	sess := &Session{srv: s, id: newID(), hs: newHandshake(r), wsOnly: wsOnly}
+	sess := &Session{srv: s, id: newID(), hs: newHandshake(r, s.opts.HandshakeHeaders), wsOnly: wsOnly}
 	s.mu.Lock()
 	s.sessions[sess.id] = sess
 	s.mu.Unlock()

@@ -59,10 +59,20 @@ var droppedHeaders = []string{
 	"Accept-Encoding", "Cache-Control", "Pragma",
 }
 
-func newHandshake(r *http.Request) *Handshake {
-	h := &Handshake{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr, Secure: r.TLS != nil}
-	for _, k := range droppedHeaders {
-		delete(h.Header, k)
+func newHandshake(r *http.Request, keep []string) *Handshake {
+	h := &Handshake{RemoteAddr: r.RemoteAddr, Secure: r.TLS != nil}
+	if keep == nil {
+		h.Header = r.Header.Clone()
+		for _, k := range droppedHeaders {
+			delete(h.Header, k)
+		}
+	} else {
+		h.Header = make(http.Header, len(keep))
+		for _, k := range keep {
+			if v := r.Header.Values(k); len(v) > 0 {
+				h.Header[http.CanonicalHeaderKey(k)] = v
+			}
+		}
 	}
 	for k, v := range r.URL.Query() {
 		switch k {
@@ -234,7 +244,8 @@ func (s *Session) queueFinalLocked(mode closeMode) bool {
 	if mode == clientAsked {
 		final.Type = PacketNoop
 	}
-	s.queue = append(s.queue[:0], final)
+	// Packets queued before the close go first, as Node flushes its buffer.
+	s.queue = append(s.queue, final)
 	if s.pollWake != nil {
 		s.wakePollLocked()
 		return false

@@ -26,14 +26,22 @@ func (b *BroadcastOperator) Except(rooms ...string) *BroadcastOperator {
 // once; each recipient gets the same bytes. Sending never blocks: a
 // recipient that cannot keep up is disconnected by its transport.
 func (b *BroadcastOperator) Emit(event string, args ...any) error {
+	_, err := b.EmitCount(event, args...)
+	return err
+}
+
+// EmitCount is Emit that also returns the number of sockets the event was
+// handed to.
+func (b *BroadcastOperator) EmitCount(event string, args ...any) (int, error) {
 	msgs, err := encode(Packet{Type: PacketEvent, Namespace: b.nsp.name}, []any{event}, args)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	for _, s := range b.Sockets() {
+	targets := b.Sockets()
+	for _, s := range targets {
 		_ = s.send(msgs)
 	}
-	return nil
+	return len(targets), nil
 }
 
 // Sockets returns the selected sockets.

@@ -135,6 +135,7 @@ func (c *conn) attach(s *Socket) bool {
 		return false
 	}
 	c.sockets = append(c.sockets, s)
+	c.srv.wheel.Cancel(&c.connectTimeout)
 	return true
 }
 

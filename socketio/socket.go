@@ -247,15 +247,16 @@ func (s *Socket) onEvent(p Packet, attachments [][]byte) {
 	}
 }
 
-// Disconnect removes the socket from its namespace, telling the client.
-// With closeConn the whole connection (every namespace) is closed.
+// Disconnect removes the socket from its namespace, telling the client,
+// whose socket.io-client then does not reconnect on its own ("io server
+// disconnect"). With closeConn the whole connection (every namespace) is
+// closed too, after the DISCONNECT packet has been sent.
 func (s *Socket) Disconnect(closeConn bool) {
-	if closeConn {
-		s.conn.eio.Close()
-		return
-	}
 	s.conn.sendPacket(Packet{Type: PacketDisconnect, Namespace: s.nsp.name})
 	s.close(ReasonServerDisconnect)
+	if closeConn {
+		s.conn.eio.Close()
+	}
 }
 
 // close leaves the namespace once and runs the disconnect handler.

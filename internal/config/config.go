@@ -28,6 +28,25 @@ type Config struct {
 	Pprof           string
 	LogLevel        slog.Level
 	LogFormat       string
+
+	// Authentication from the session copy Rails keeps in Redis.
+	Auth          string // redis-hash or redis-key
+	SessionCookie string
+	SessionHash   string
+	SessionPrefix string
+	IdentityField string
+
+	// Delivery.
+	Channel       string
+	EmitterPrefix string
+
+	// Sign-out.
+	RevocationInterval time.Duration
+	KeyspaceEvents     string // auto or off
+
+	// EmbeddedRedis is the address of the development Redis started when
+	// RedisURL is empty.
+	EmbeddedRedis string
 }
 
 // ErrHelp is returned when --help was asked for; the usage was printed.
@@ -63,6 +82,16 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	str(&c.Pprof, "pprof", "HERALD_PPROF", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty disables it")
 	str(&logLevel, "log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "HERALD_LOG_FORMAT", "text", "text or json")
+	str(&c.Auth, "auth", "HERALD_AUTH", "redis-hash", "how connections are authenticated: redis-hash (HGET <session-hash> <token>, the original design) or redis-key (GET <session-prefix><token>, one key per session so it can expire)")
+	str(&c.SessionCookie, "session-cookie", "HERALD_SESSION_COOKIE", "_validation_token_key", "cookie carrying the session token (clients without cookies may send auth.token instead)")
+	str(&c.SessionHash, "session-hash", "HERALD_SESSION_HASH", "mySessionStore", "Redis hash of the session copies (redis-hash)")
+	str(&c.SessionPrefix, "session-prefix", "HERALD_SESSION_PREFIX", "herald:session:", "key prefix of the session copies (redis-key)")
+	str(&c.IdentityField, "identity-field", "HERALD_IDENTITY_FIELD", "user_id", "session JSON field naming the user; sockets join the room user:<id>")
+	str(&c.Channel, "channel", "HERALD_CHANNEL", "herald:notify", "Redis channel of notifications published by the app")
+	str(&c.EmitterPrefix, "emitter-prefix", "HERALD_EMITTER_PREFIX", "socket.io", "channel prefix of @socket.io/redis-emitter messages; 'off' ignores them")
+	dur(&c.RevocationInterval, "revocation-interval", "HERALD_REVOCATION_INTERVAL", time.Second, "how often live sessions are re-checked in Redis when keyspace events are unavailable")
+	str(&c.KeyspaceEvents, "keyspace-events", "HERALD_KEYSPACE_EVENTS", "auto", "auto: enable Redis keyspace notifications (CONFIG SET) to see sign-outs at once; off: only re-check on the interval")
+	str(&c.EmbeddedRedis, "embedded-redis", "HERALD_EMBEDDED_REDIS", "127.0.0.1:6379", "address of the embedded development Redis, used when --redis is empty (falls back to a free port)")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "herald: a Socket.IO v4 notification server for Rails apps.\n\nUsage: herald [flags]\n\nEvery flag can also be set by the environment variable named after it.\n\n")
 		fs.PrintDefaults()
@@ -87,6 +116,18 @@ func (c *Config) validate() error {
 	}
 	if c.PingInterval <= 0 || c.PingTimeout <= 0 {
 		errs = append(errs, errors.New("--ping-interval and --ping-timeout must be positive"))
+	}
+	if c.Auth != "redis-hash" && c.Auth != "redis-key" {
+		errs = append(errs, fmt.Errorf("--auth %q: want redis-hash or redis-key", c.Auth))
+	}
+	if c.KeyspaceEvents != "auto" && c.KeyspaceEvents != "off" {
+		errs = append(errs, fmt.Errorf("--keyspace-events %q: want auto or off", c.KeyspaceEvents))
+	}
+	if c.RevocationInterval <= 0 {
+		errs = append(errs, errors.New("--revocation-interval must be positive"))
+	}
+	if c.Channel == "" {
+		errs = append(errs, errors.New("--channel must not be empty"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))

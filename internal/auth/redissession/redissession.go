@@ -1,0 +1,198 @@
+// Package redissession authenticates connections with the session copy a
+// Rails app keeps in Redis: the design of the original Node.js server.
+//
+// After sign-in the app writes a JSON copy of the session into Redis under
+// a random token and sets that token as a cookie. A connection presenting
+// the token (cookie, or auth.token in the CONNECT payload for clients that
+// send no cookies) is the user named by the session's identity field.
+//
+// Two layouts are supported: the original one hash holding every session
+// (HGET mySessionStore <token>), and one key per session (GET
+// <prefix><token>), which lets the app give each session a TTL.
+package redissession
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/heraldrt/herald/internal/auth"
+	"github.com/redis/go-redis/v9"
+)
+
+// Layout says where sessions live.
+type Layout int
+
+const (
+	// Hash keeps every session as a field of one hash (the original design).
+	Hash Layout = iota
+	// Key keeps each session in its own key, so it can expire.
+	Key
+)
+
+// Options configure a Store. Zero values mean the defaults in comments.
+type Options struct {
+	Layout Layout
+	// Cookie is the cookie carrying the token. Default "_validation_token_key".
+	Cookie string
+	// HashName is the hash of the Hash layout. Default "mySessionStore".
+	HashName string
+	// KeyPrefix prefixes tokens in the Key layout. Default "herald:session:".
+	KeyPrefix string
+	// IDField is the session field naming the user. Default "user_id".
+	IDField string
+	// Timeout bounds one Redis lookup. Default 2s.
+	Timeout time.Duration
+}
+
+// Store authenticates from, and checks for revocation in, Redis.
+type Store struct {
+	rdb  redis.UniversalClient
+	opts Options
+}
+
+// maxToken bounds the token a client may make us look up.
+const maxToken = 512
+
+// New returns a Store using rdb.
+func New(rdb redis.UniversalClient, o Options) *Store {
+	if o.Cookie == "" {
+		o.Cookie = "_validation_token_key"
+	}
+	if o.HashName == "" {
+		o.HashName = "mySessionStore"
+	}
+	if o.KeyPrefix == "" {
+		o.KeyPrefix = "herald:session:"
+	}
+	if o.IDField == "" {
+		o.IDField = "user_id"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Second
+	}
+	return &Store{rdb: rdb, opts: o}
+}
+
+// Options returns the store's options with defaults applied.
+func (s *Store) Options() Options { return s.opts }
+
+// Authenticate implements auth.Authenticator.
+func (s *Store) Authenticate(ctx context.Context, h *auth.Handshake) (*auth.Identity, error) {
+	token, ok := h.Cookie(s.opts.Cookie)
+	if !ok || token == "" {
+		if token, ok = h.AuthString("token"); !ok {
+			return nil, auth.Unauthorized("no %s cookie and no auth.token", s.opts.Cookie)
+		}
+	}
+	if len(token) > maxToken {
+		return nil, auth.Unauthorized("token longer than %d bytes", maxToken)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	raw, err := s.lookup(ctx, token)
+	if errors.Is(err, redis.Nil) {
+		return nil, auth.Unauthorized("no session for the token")
+	}
+	if err != nil {
+		return nil, &auth.UnavailableError{Err: fmt.Errorf("redis session lookup: %w", err)}
+	}
+	id, err := userID(raw, s.opts.IDField)
+	if err != nil {
+		return nil, auth.Unauthorized("session: %v", err)
+	}
+	return &auth.Identity{UserID: id, Session: raw, SessionRef: token}, nil
+}
+
+func (s *Store) lookup(ctx context.Context, token string) ([]byte, error) {
+	if s.opts.Layout == Key {
+		return s.rdb.Get(ctx, s.opts.KeyPrefix+token).Bytes()
+	}
+	return s.rdb.HGet(ctx, s.opts.HashName, token).Bytes()
+}
+
+// userID reads the identity field of a session JSON object; user ids may
+// be strings or integers.
+func userID(raw []byte, field string) (string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", errors.New("not a JSON object")
+	}
+	v, ok := m[field]
+	if !ok {
+		return "", fmt.Errorf("no %q field", field)
+	}
+	var str string
+	if json.Unmarshal(v, &str) == nil && str != "" {
+		return str, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	var n json.Number
+	if dec.Decode(&n) == nil {
+		if _, err := n.Int64(); err == nil {
+			return n.String(), nil
+		}
+	}
+	return "", fmt.Errorf("%q is not a string or an integer", field)
+}
+
+// Missing returns the tokens among refs whose session no longer exists.
+// It checks in pipelined batches: one round trip per batch.
+func (s *Store) Missing(ctx context.Context, refs []string) ([]string, error) {
+	const batch = 1000
+	var missing []string
+	for len(refs) > 0 {
+		n := min(batch, len(refs))
+		chunk := refs[:n]
+		refs = refs[n:]
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.BoolCmd, len(chunk))
+		for i, tok := range chunk {
+			if s.opts.Layout == Key {
+				cmds[i] = existsBool(ctx, pipe, s.opts.KeyPrefix+tok)
+			} else {
+				cmds[i] = pipe.HExists(ctx, s.opts.HashName, tok)
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("redis session check: %w", err)
+		}
+		for i, c := range cmds {
+			if !c.Val() {
+				missing = append(missing, chunk[i])
+			}
+		}
+	}
+	return missing, nil
+}
+
+// existsBool queues EXISTS key and adapts its count to a BoolCmd.
+func existsBool(ctx context.Context, pipe redis.Pipeliner, key string) *redis.BoolCmd {
+	cmd := redis.NewBoolCmd(ctx, "exists", key)
+	_ = pipe.Process(ctx, cmd)
+	return cmd
+}
+
+// KeyspacePattern returns the keyspace-notification channel pattern that
+// announces deleted sessions in Redis database db, and whether an event on
+// a channel names the session directly (Key layout) or only its hash.
+func (s *Store) KeyspacePattern(db int) string {
+	if s.opts.Layout == Key {
+		return fmt.Sprintf("__keyspace@%d__:%s*", db, s.opts.KeyPrefix)
+	}
+	return fmt.Sprintf("__keyspace@%d__:%s", db, s.opts.HashName)
+}
+
+// RefFromKeyspace returns the session token named by a keyspace channel in
+// the Key layout.
+func (s *Store) RefFromKeyspace(db int, channel string) (string, bool) {
+	prefix := fmt.Sprintf("__keyspace@%d__:%s", db, s.opts.KeyPrefix)
+	if s.opts.Layout != Key || len(channel) <= len(prefix) || channel[:len(prefix)] != prefix {
+		return "", false
+	}
+	return channel[len(prefix):], true
+}
