@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -69,12 +70,18 @@ func encodeValue(buf *bytes.Buffer, v any, att *[][]byte) error {
 
 func encodeMap(buf *bytes.Buffer, m map[string]any, att *[][]byte) error {
 	buf.WriteByte('{')
-	i := 0
-	for k, e := range m {
+	// Sorted keys, as json.Marshal writes maps: the same value always
+	// encodes to the same bytes and attachment order.
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		e := m[k]
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		i++
 		kb, _ := json.Marshal(k)
 		buf.Write(kb)
 		buf.WriteByte(':')

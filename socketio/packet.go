@@ -47,6 +47,10 @@ var reservedEvents = map[string]bool{
 	"disconnecting": true, "newListener": true, "removeListener": true,
 }
 
+// IsReserved reports whether event is one of the names Socket.IO keeps for
+// its own lifecycle events, which may not be emitted.
+func IsReserved(event string) bool { return reservedEvents[event] }
+
 // maxID bounds ack ids to JavaScript's safe integers.
 const maxID = 1<<53 - 1
 
