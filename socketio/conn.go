@@ -3,6 +3,7 @@ package socketio
 import (
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/heraldrt/herald/engineio"
 	"github.com/heraldrt/herald/internal/timewheel"
@@ -84,6 +85,13 @@ func (c *conn) onAttachment(data []byte) {
 	if done {
 		c.dispatch(pp.p, pp.attachments)
 	}
+}
+
+// closeAfter closes the connection after d unless it has closed by then.
+func (c *conn) closeAfter(d time.Duration) {
+	e := new(timewheel.Entry)
+	e.Init(c.eio.Close)
+	c.srv.wheel.Schedule(e, d)
 }
 
 // fail closes a connection that broke the protocol.

@@ -247,15 +247,22 @@ func (s *Socket) onEvent(p Packet, attachments [][]byte) {
 	}
 }
 
+// closeGrace is how long a client told to disconnect has to close its
+// connection itself before the server closes it.
+const closeGrace = 2 * time.Second
+
 // Disconnect removes the socket from its namespace, telling the client,
 // whose socket.io-client then does not reconnect on its own ("io server
 // disconnect"). With closeConn the whole connection (every namespace) is
-// closed too, after the DISCONNECT packet has been sent.
+// closed too: the client closes it on receiving the DISCONNECT, or the
+// server does after a short grace. (Closing at once would race the
+// DISCONNECT: socket.io-client handles packets a tick late, so over
+// long-polling it would see the close first and report "transport close".)
 func (s *Socket) Disconnect(closeConn bool) {
 	s.conn.sendPacket(Packet{Type: PacketDisconnect, Namespace: s.nsp.name})
 	s.close(ReasonServerDisconnect)
 	if closeConn {
-		s.conn.eio.Close()
+		s.conn.closeAfter(closeGrace)
 	}
 }
 

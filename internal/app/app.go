@@ -1,6 +1,7 @@
 // Package app assembles herald: it is the one package that knows every
-// other one. It builds the Socket.IO server, the HTTP endpoints and the
-// background workers from a Config, and runs them until its context ends.
+// other one. It builds the Socket.IO server, the Redis link, the HTTP
+// endpoints and the background workers from a Config, and runs them until
+// its context ends.
 package app
 
 import (
@@ -10,73 +11,141 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldrt/herald/engineio"
+	"github.com/heraldrt/herald/internal/auth"
+	"github.com/heraldrt/herald/internal/auth/redissession"
+	"github.com/heraldrt/herald/internal/bus"
 	"github.com/heraldrt/herald/internal/config"
+	"github.com/heraldrt/herald/internal/deliver"
+	"github.com/heraldrt/herald/internal/embedredis"
 	"github.com/heraldrt/herald/internal/metrics"
+	"github.com/heraldrt/herald/internal/revoke"
 	"github.com/heraldrt/herald/socketio"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 )
 
-// App is a running herald node.
+// App is a herald node.
 type App struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	io      *socketio.Server
+	nsp     *socketio.Namespace
 	metrics *metrics.Metrics
 	reg     *prometheus.Registry
-	ln      net.Listener
-	http    *http.Server
+
+	rdb      *redis.Client
+	redisDB  int
+	embedded *embedredis.Server
+	sessions *redissession.Store
+	auth     auth.Authenticator
+	revoked  *revoke.Registry
+	watcher  *revoke.Watcher
+	deliver  *deliver.Deliverer
+	bus      *bus.Bus
+	redisUp  atomic.Bool
+
+	base   context.Context // ends when the node shuts down
+	cancel context.CancelFunc
+	ln     net.Listener
+	http   *http.Server
 }
 
 // New builds a node from cfg and binds its listener, so Addr is known
-// before Run.
-func New(cfg *config.Config, log *slog.Logger) (*App, error) {
+// before Run. On error nothing is left running.
+func New(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	a := &App{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
-	io, err := socketio.NewServer(&socketio.Options{EngineIO: engineio.Options{
-		PingInterval: cfg.PingInterval,
-		PingTimeout:  cfg.PingTimeout,
-		CheckOrigin: func(origin string, r *http.Request) bool {
-			return cfg.Origins.Allowed(origin, r.Host)
-		},
-		Logger: log,
-	}})
-	if err != nil {
+	a.base, a.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if err = a.connectRedis(); err != nil {
 		return nil, err
 	}
-	a.io = io
-	a.metrics = metrics.New(a.reg, func() float64 { return float64(io.ConnectionCount()) })
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		_ = io.Shutdown(context.Background())
+	if err = a.buildSocketIO(); err != nil {
+		return nil, err
+	}
+	a.metrics = metrics.New(a.reg, func() float64 { return float64(a.io.ConnectionCount()) })
+	a.buildRevocation()
+	a.deliver = &deliver.Deliverer{NS: a.nsp, Registry: a.revoked, Metrics: a.metrics, Log: log,
+		EmitterPrefix: cfg.EmitterPrefix}
+	a.bus = bus.New(a.rdb, a.subscription(), log)
+	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	a.ln = ln
 	a.http = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
+}
+
+func (a *App) connectRedis() error {
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{a.log}) })
+	url := a.cfg.RedisURL
+	if url == "" {
+		emb, err := embedredis.Start(a.cfg.EmbeddedRedis)
+		if err != nil {
+			return err
+		}
+		a.embedded = emb
+		url = emb.URL()
+		a.log.Info("no --redis given: started an embedded Redis for development; point a Rails app's REDIS_URL at it",
+			"url", url)
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return fmt.Errorf("--redis: %w", err)
+	}
+	opts.DialTimeout = 2 * time.Second
+	a.redisDB = opts.DB
+	a.rdb = redis.NewClient(opts)
+	layout := redissession.Hash
+	if a.cfg.Auth == "redis-key" {
+		layout = redissession.Key
+	}
+	a.sessions = redissession.New(a.rdb, redissession.Options{
+		Layout: layout, Cookie: a.cfg.SessionCookie, HashName: a.cfg.SessionHash,
+		KeyPrefix: a.cfg.SessionPrefix, IDField: a.cfg.IdentityField,
+	})
+	a.auth = a.sessions
+	return nil
+}
+
+func (a *App) buildSocketIO() error {
+	cfg := a.cfg
+	io, err := socketio.NewServer(&socketio.Options{EngineIO: engineio.Options{
+		PingInterval:     cfg.PingInterval,
+		PingTimeout:      cfg.PingTimeout,
+		CheckOrigin:      func(origin string, r *http.Request) bool { return cfg.Origins.Allowed(origin, r.Host) },
+		HandshakeHeaders: []string{"Cookie", "Origin", "User-Agent", "X-Forwarded-For"},
+		Logger:           a.log,
+	}})
+	if err != nil {
+		return err
+	}
+	a.io = io
+	a.nsp = io.Of("/")
+	a.nsp.Use(a.authenticate)
+	a.nsp.OnConnection(a.onConnection)
+	return nil
 }
 
 // Addr is the address the node serves on.
 func (a *App) Addr() net.Addr { return a.ln.Addr() }
 
-// SocketIO returns the node's Socket.IO server.
+// SocketIO returns the node's Socket.IO server, for handlers of its own.
 func (a *App) SocketIO() *socketio.Server { return a.io }
 
-func (a *App) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", a.io)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
-	return mux
+// RedisURL returns the Redis the node uses (the embedded one's, if any).
+func (a *App) RedisURL() string {
+	if a.embedded != nil {
+		return a.embedded.URL()
+	}
+	return a.cfg.RedisURL
 }
 
 // Run serves until ctx ends, then shuts down within the configured bound:
@@ -85,6 +154,7 @@ func (a *App) routes() http.Handler {
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
+	a.startWorkers(&wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -96,7 +166,7 @@ func (a *App) Run(ctx context.Context) error {
 		stop := a.servePprof(&wg, errc)
 		defer stop()
 	}
-	a.log.Info("herald listening", "addr", a.ln.Addr().String())
+	a.log.Info("herald listening", "addr", a.ln.Addr().String(), "auth", a.cfg.Auth)
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -105,26 +175,79 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("herald shutting down", "timeout", a.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	err := errors.Join(runErr, a.io.Shutdown(sctx), a.http.Shutdown(sctx))
+	err := errors.Join(runErr, a.http.Shutdown(sctx), a.io.Shutdown(sctx))
+	a.io = nil // shut down
+	a.cancel()
 	wg.Wait()
+	a.close()
 	return err
 }
 
-func (a *App) servePprof(wg *sync.WaitGroup, errc chan<- error) (stop func()) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: a.cfg.Pprof, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("pprof server: %w", err)
-		}
-	}()
-	a.log.Info("pprof listening", "addr", a.cfg.Pprof)
-	return func() { _ = srv.Close() }
+// startWorkers runs the Redis subscription, the revocation watcher and the
+// Redis health check until the node's base context ends.
+func (a *App) startWorkers(wg *sync.WaitGroup) {
+	a.setupKeyspaceEvents()
+	for _, run := range []func(context.Context){
+		func(ctx context.Context) { _ = a.bus.Run(ctx) },
+		a.watcher.Run,
+		a.watchRedis,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(a.base)
+		}()
+	}
 }
+
+// close releases what New acquired.
+func (a *App) close() {
+	a.cancel()
+	if a.io != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = a.io.Shutdown(ctx)
+		cancel()
+	}
+	if a.rdb != nil {
+		_ = a.rdb.Close()
+	}
+	if a.embedded != nil {
+		a.embedded.Close()
+	}
+}
+
+// watchRedis keeps the readiness flag: Redis answers PING.
+func (a *App) watchRedis(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		err := a.rdb.Ping(pctx).Err()
+		cancel()
+		if up := err == nil; a.redisUp.Swap(up) != up {
+			if up {
+				a.log.Info("redis reachable")
+			} else if ctx.Err() == nil {
+				a.log.Warn("redis unreachable: herald reports not ready", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Ready reports whether the node can authenticate and deliver.
+func (a *App) Ready() bool { return a.redisUp.Load() && a.bus.Up() }
+
+// redisLogger routes go-redis's process-wide log (dial retries and the
+// like, which herald already reports as readiness) into slog at debug.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+var redisLogOnce sync.Once

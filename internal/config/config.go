@@ -44,6 +44,10 @@ type Config struct {
 	RevocationInterval time.Duration
 	KeyspaceEvents     string // auto or off
 
+	// Demo serves the demo page at /: auto (with the embedded Redis only),
+	// on or off.
+	Demo string
+
 	// EmbeddedRedis is the address of the development Redis started when
 	// RedisURL is empty.
 	EmbeddedRedis string
@@ -92,6 +96,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	dur(&c.RevocationInterval, "revocation-interval", "HERALD_REVOCATION_INTERVAL", time.Second, "how often live sessions are re-checked in Redis when keyspace events are unavailable")
 	str(&c.KeyspaceEvents, "keyspace-events", "HERALD_KEYSPACE_EVENTS", "auto", "auto: enable Redis keyspace notifications (CONFIG SET) to see sign-outs at once; off: only re-check on the interval")
 	str(&c.EmbeddedRedis, "embedded-redis", "HERALD_EMBEDDED_REDIS", "127.0.0.1:6379", "address of the embedded development Redis, used when --redis is empty (falls back to a free port)")
+	str(&c.Demo, "demo", "HERALD_DEMO", "auto", "serve the demo page at /: auto (only with the embedded Redis), on, or off; it lets anyone sign in as any user, never turn it on in production")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "herald: a Socket.IO v4 notification server for Rails apps.\n\nUsage: herald [flags]\n\nEvery flag can also be set by the environment variable named after it.\n\n")
 		fs.PrintDefaults()
@@ -122,6 +127,9 @@ func (c *Config) validate() error {
 	}
 	if c.KeyspaceEvents != "auto" && c.KeyspaceEvents != "off" {
 		errs = append(errs, fmt.Errorf("--keyspace-events %q: want auto or off", c.KeyspaceEvents))
+	}
+	if c.Demo != "auto" && c.Demo != "on" && c.Demo != "off" {
+		errs = append(errs, fmt.Errorf("--demo %q: want auto, on or off", c.Demo))
 	}
 	if c.RevocationInterval <= 0 {
 		errs = append(errs, errors.New("--revocation-interval must be positive"))
