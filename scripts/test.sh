@@ -6,7 +6,8 @@
 #
 # What it does, in order:
 #   1. installs what is missing, idempotently and quietly (apt: redis-server,
-#      nodejs/npm; npm ci in test/interop when node_modules is missing or stale)
+#      nodejs/npm, chromium for the browser test; npm ci in test/interop and
+#      test/browser when node_modules is missing or stale)
 #   2. starts a throwaway redis-server on 127.0.0.1:6390 (unless one already
 #      answers there) and exports HERALD_TEST_REDIS; stops it at exit if it
 #      started it
@@ -113,6 +114,11 @@ for cmd in "${!NEED[@]}"; do
 		[[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
 	fi
 done
+# The browser test (test/browser) drives Debian's Chromium at this path;
+# playwright-core never downloads a browser.
+if [ ! -x /usr/bin/chromium ]; then
+	missing+=(chromium)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	info "installing with apt-get: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -120,24 +126,34 @@ if [ ${#missing[@]} -gt 0 ]; then
 	run_quiet apt-install as_root env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-	info "all present: ${!NEED[*]}"
+	info "all present: ${!NEED[*]} /usr/bin/chromium"
 fi
 
 command -v go >/dev/null 2>&1 ||
 	die "the Go toolchain was not found: install Go (see go.mod for the version) to /usr/local/go"
 info "$(go version); node $(node --version); $(redis-server --version | cut -d' ' -f1-3)"
 
+# npm_ci DIR: npm ci in DIR unless its node_modules was installed from the
+# same package.json and package-lock.json (a stamp holds their hash).
+npm_ci() {
+	local dir=$ROOT/$1 want stamp
+	stamp=$dir/node_modules/.herald-installed
+	want=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1)
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+		info "node_modules up to date"
+	else
+		info "running npm ci"
+		(cd "$dir" && run_quiet "npm-ci-${1//\//-}" npm ci --no-audit --no-fund --loglevel=error)
+		echo "$want" >"$stamp"
+	fi
+}
+
 section "setup: npm ci in test/interop"
-INTEROP=$ROOT/test/interop
-STAMP=$INTEROP/node_modules/.herald-installed
-want=$(cat "$INTEROP/package.json" "$INTEROP/package-lock.json" | sha256sum | cut -d' ' -f1)
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
-	info "node_modules up to date"
-else
-	info "running npm ci"
-	(cd "$INTEROP" && run_quiet npm-ci npm ci --no-audit --no-fund --loglevel=error)
-	echo "$want" >"$STAMP"
-fi
+npm_ci test/interop
+
+section "setup: npm ci in test/browser"
+# playwright-core only: it downloads no browser (test/browser uses /usr/bin/chromium).
+npm_ci test/browser
 
 section "setup: redis-server on 127.0.0.1:$REDIS_PORT"
 if [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; then

@@ -3,8 +3,10 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"sync"
 	"time"
 
@@ -34,7 +36,7 @@ func (a *App) routes() http.Handler {
 	if a.demoEnabled() {
 		mux.Handle("/", demo.Handler(demo.Options{Sessions: a.demoSessions(), Publisher: publisher,
 			Cookie: a.cfg.SessionCookie, Logger: a.log}))
-		a.log.Warn("demo page enabled: anyone can sign in as any user; never in production", "url", "http://"+a.ln.Addr().String()+"/")
+		a.log.Warn("demo page enabled: anyone can sign in as any user; never in production", "url", a.localURL()+"/")
 	}
 	return mux
 }
@@ -97,4 +99,14 @@ func (a *App) servePprof(wg *sync.WaitGroup, errc chan<- error) (stop func()) {
 	}()
 	a.log.Info("pprof listening", "addr", a.cfg.Pprof)
 	return func() { _ = srv.Close() }
+}
+
+// localURL is how a browser on this machine reaches the node.
+func (a *App) localURL() string {
+	addr := a.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }

@@ -129,15 +129,26 @@ func userID(raw []byte, field string) (string, error) {
 	if json.Unmarshal(v, &str) == nil && str != "" {
 		return str, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(v))
-	dec.UseNumber()
-	var n json.Number
-	if dec.Decode(&n) == nil {
-		if _, err := n.Int64(); err == nil {
-			return n.String(), nil
-		}
+	if isInteger(bytes.TrimSpace(v)) {
+		return string(bytes.TrimSpace(v)), nil // kept exactly, never through a float
 	}
 	return "", fmt.Errorf("%q is not a string or an integer", field)
+}
+
+// isInteger reports whether b is a JSON integer literal.
+func isInteger(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || (b[0] == '0' && len(b) > 1) {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Missing returns the tokens among refs whose session no longer exists.

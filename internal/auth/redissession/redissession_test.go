@@ -30,11 +30,15 @@ func TestHashLayout(t *testing.T) {
 	rdb.HSet(ctx, hash, "tok-bad", `not json`)
 	rdb.HSet(ctx, hash, "tok-noid", `{"username":"x"}`)
 	rdb.HSet(ctx, hash, "tok-float", `{"user_id":4.5}`)
+	rdb.HSet(ctx, hash, "tok-big", `{"user_id":12345678901234567890}`)
 	t.Cleanup(func() { rdb.Del(context.Background(), hash) })
 
 	id, err := s.Authenticate(ctx, handshake("_validation_token_key=tok-num"))
 	if err != nil || id.UserID != "42" || id.SessionRef != "tok-num" || string(id.Session) != `{"user_id":42,"username":"ada"}` {
 		t.Fatalf("cookie auth: %+v, %v", id, err)
+	}
+	if id, err = s.Authenticate(ctx, handshake("_validation_token_key=tok-big")); err != nil || id.UserID != "12345678901234567890" {
+		t.Fatalf("big integer id: %+v, %v", id, err)
 	}
 	h := handshake("")
 	h.Auth = []byte(`{"token":"tok-str"}`)
