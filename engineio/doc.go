@@ -23,8 +23,9 @@
 //     session is closed. A peer that stops reading stops answering pings
 //     and is closed after PingInterval+PingTimeout at the latest.
 //   - OnMessage calls for one session are serialised; OnClose runs once.
-//   - Lock order: Session.recvMu, then Session.mu. Callbacks run without
-//     Session.mu held.
+//   - Lock order: the WebSocket reader's lock (wsConn.feedMu), then
+//     Session.recvMu, then Session.mu. Callbacks run without Session.mu
+//     held.
 //
 // The package knows nothing of Socket.IO; see package socketio.
 package engineio

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/heraldrt/herald/internal/timewheel"
 	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/logging"
 )
 
 // handshakeWriteTimeout bounds writing the 101 response.
@@ -31,12 +33,24 @@ const handshakeWriteTimeout = 10 * time.Second
 type wsLayer struct {
 	srv    *Server
 	engine *nbio.Engine
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when the engine has stopped
 }
 
 // wsConn is one WebSocket connection and what it currently serves: a
 // *Session, or a *wsProbe while it tries to take over a polling session.
 type wsConn struct {
-	nc     net.Conn // *nbio.Conn, or a blocking conn in fallback mode
+	nc net.Conn // *nbio.Conn, or a blocking conn in fallback mode
+
+	// feedMu serialises onData: the bytes read with the HTTP request,
+	// then the event loop's. It also orders the event loop after accept
+	// for the race detector, which cannot see nbio's hand-over through
+	// epoll: accept holds it while registering the connection, and both
+	// event-loop callbacks take it first. That works only if nothing
+	// writes feedMu before accept locks it, so wsConn is never built
+	// with a composite literal (which may write the whole struct).
+	feedMu sync.Mutex
 	reader wsReader
 
 	mu      sync.Mutex
@@ -45,16 +59,23 @@ type wsConn struct {
 }
 
 func newWSLayer(srv *Server) (*wsLayer, error) {
+	npoller := runtime.GOMAXPROCS(0)
 	engine := nbio.NewEngine(nbio.Config{
 		Name:               "engineio",
-		NPoller:            runtime.GOMAXPROCS(0),
+		NPoller:            npoller,
 		ReadBufferSize:     32 << 10,
 		MaxWriteBufferSize: srv.opts.MaxWriteBuffer,
 	})
-	l := &wsLayer{srv: srv, engine: engine}
+	l := &wsLayer{srv: srv, engine: engine, stopped: make(chan struct{})}
 	engine.OnData(func(c *nbio.Conn, data []byte) {
-		if wc, ok := c.Session().(*wsConn); ok {
-			l.onData(wc, data)
+		switch o := c.Session().(type) {
+		case *wsConn:
+			l.onData(o, data)
+		case pollerStarted:
+			select {
+			case o <- struct{}{}:
+			default:
+			}
 		}
 	})
 	engine.OnClose(func(c *nbio.Conn, _ error) {
@@ -62,14 +83,124 @@ func newWSLayer(srv *Server) (*wsLayer, error) {
 			l.onClose(wc)
 		}
 	})
+	quietNBIO.Do(func() { logging.SetLogger(nbioLogger{}) })
 	if err := engine.Start(); err != nil {
+		return nil, fmt.Errorf("engineio: start websocket event loop: %w", err)
+	}
+	if err := waitPollers(engine, npoller); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = engine.Shutdown(ctx)
 		return nil, fmt.Errorf("engineio: start websocket event loop: %w", err)
 	}
 	return l, nil
 }
 
+// pollerStarted is the nbio session of the connections waitPollers uses.
+type pollerStarted chan struct{}
+
+// waitPollers returns once every poller goroutine of engine runs its event
+// loop. An nbio poller clears its stop flag when its goroutine starts, so an
+// Engine.Stop that comes earlier (a server shut down right after NewServer,
+// as in tests and examples) is lost: the poller then spins on its wake-up
+// event for ever and Stop never returns. A byte sent through a connection
+// that each poller watches proves that its loop has started.
+func waitPollers(engine *nbio.Engine, n int) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	started := make(pollerStarted, n)
+	var conns, clients []io.Closer
+	defer func() {
+		// The event loop's ends first: closed after their peers, they
+		// could report the peers' hang-up after their fds are reused by
+		// the server's first WebSocket connections, and nbio would close
+		// those.
+		for _, c := range append(conns, clients...) {
+			_ = c.Close()
+		}
+	}()
+	covered := make([]bool, n)
+	tries := 0
+	for left := n; left > 0; {
+		if tries++; tries > 8*n+16 {
+			return errors.New("cannot reach every poller")
+		}
+		client, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		clients = append(clients, client)
+		server, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		nc, err := nbio.NBConn(server) // the poller is chosen by fd
+		if err != nil {
+			_ = server.Close()
+			return err
+		}
+		i := nc.Hash() % n
+		if covered[i] {
+			_ = nc.Close() // frees its fd: the next one differs
+			continue
+		}
+		covered[i] = true
+		conns = append(conns, nc)
+		left--
+		nc.SetSession(started)
+		if _, err := engine.AddConn(nc); err != nil {
+			return err
+		}
+		if _, err := client.Write([]byte{0}); err != nil {
+			return err
+		}
+	}
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	for range n {
+		select {
+		case <-started:
+		case <-t.C:
+			return errors.New("event loop did not start")
+		}
+	}
+	return nil
+}
+
+var quietNBIO sync.Once
+
+// nbioLogger keeps nbio's process-wide logger off stdout: it drops
+// nbio's informational lines (one per engine start and stop) and passes
+// warnings and errors to slog.Default.
+type nbioLogger struct{}
+
+func (nbioLogger) Debug(string, ...any) {}
+func (nbioLogger) Info(string, ...any)  {}
+func (nbioLogger) Warn(format string, v ...any) {
+	slog.Warn(fmt.Sprintf(format, v...), "component", "nbio")
+}
+func (nbioLogger) Error(format string, v ...any) {
+	slog.Error(fmt.Sprintf(format, v...), "component", "nbio")
+}
+
+// shutdown stops the event loop. It may be called again (nbio's Stop may
+// not: it panics the second time).
 func (l *wsLayer) shutdown(ctx context.Context) error {
-	return l.engine.Shutdown(ctx)
+	l.stopOnce.Do(func() {
+		go func() {
+			l.engine.Stop()
+			close(l.stopped)
+		}()
+	})
+	select {
+	case <-l.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // accept completes the WebSocket handshake and starts reading frames for
@@ -94,15 +225,24 @@ func (l *wsLayer) accept(w http.ResponseWriter, r *http.Request, owner any) *wsC
 		_ = raw.Close()
 		return nil
 	}
-	wc := &wsConn{owner: owner, reader: wsReader{limit: l.srv.opts.MaxPayload}}
+	// Allocated zeroed, fields set one by one: see feedMu.
+	wc := new(wsConn)
+	wc.owner = owner
+	wc.reader.limit = l.srv.opts.MaxPayload
 	if nc, err := nbio.NBConn(raw); err == nil {
 		wc.nc = nc
 		nc.SetSession(wc)
-		if len(early) > 0 {
-			l.onData(wc, early)
-		}
+		// Register the connection before handling bytes the client sent
+		// with its request: answering them writes to it, which nbio only
+		// allows once it is registered. feedMu holds back the event
+		// loop's bytes, which come after them.
+		wc.feedMu.Lock()
+		defer wc.feedMu.Unlock()
 		if _, err := l.engine.AddConn(nc); err != nil {
 			return nil
+		}
+		if len(early) > 0 {
+			l.feedLocked(wc, early)
 		}
 		return wc
 	}
@@ -189,6 +329,12 @@ func (d *deadlineConn) Write(b []byte) (int, error) {
 // onData feeds bytes from the client; it reports false once the
 // connection is closed.
 func (l *wsLayer) onData(wc *wsConn, data []byte) bool {
+	wc.feedMu.Lock()
+	defer wc.feedMu.Unlock()
+	return l.feedLocked(wc, data)
+}
+
+func (l *wsLayer) feedLocked(wc *wsConn, data []byte) bool {
 	err := wc.reader.feed(data, func(op byte, payload []byte) error {
 		return l.onFrame(wc, op, payload)
 	})
@@ -267,6 +413,8 @@ func (wc *wsConn) setOwner(o any) {
 }
 
 func (l *wsLayer) onClose(wc *wsConn) {
+	wc.feedMu.Lock() // orders this after accept; see feedMu
+	wc.feedMu.Unlock()
 	wc.mu.Lock()
 	owner := wc.owner
 	wc.owner = nil
@@ -334,6 +482,12 @@ func (l *wsLayer) upgrade(w http.ResponseWriter, r *http.Request, sess *Session)
 
 	wc := l.accept(w, r, p)
 	sess.mu.Lock()
+	if wc != nil && sess.ws == wc {
+		// The client sent its probe and upgrade with the request: the
+		// upgrade is already done.
+		sess.mu.Unlock()
+		return
+	}
 	if wc == nil || sess.probe != p {
 		if sess.probe == p {
 			sess.probe = nil
@@ -358,6 +512,11 @@ func (p *wsProbe) abort() {
 		s.probe = nil
 	}
 	c := p.conn
+	if c != nil && s.ws == c {
+		// The upgrade completed as the timeout fired: the connection
+		// is the session's now.
+		c = nil
+	}
 	s.mu.Unlock()
 	s.srv.wheel.Cancel(&p.timeout)
 	if c != nil {

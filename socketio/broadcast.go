@@ -54,7 +54,7 @@ func (b *BroadcastOperator) Sockets() []*Socket {
 			if r == s.id {
 				return true
 			}
-			if _, in := n.rooms[r][s]; in {
+			if n.rooms[r].has(s) {
 				return true
 			}
 		}
@@ -78,9 +78,7 @@ func (b *BroadcastOperator) Sockets() []*Socket {
 		}
 	}
 	for _, r := range b.rooms {
-		for s := range n.rooms[r] {
-			add(s)
-		}
+		n.rooms[r].each(add)
 		if s := n.sockets[r]; s != nil {
 			add(s)
 		}

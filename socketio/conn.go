@@ -23,6 +23,10 @@ type conn struct {
 	connectTimeout timewheel.Entry
 }
 
+// emptyAuth is the auth payload of a CONNECT without one, shared by every
+// such socket. It must not be modified.
+var emptyAuth = json.RawMessage(`{}`)
+
 // partialPacket is a binary packet waiting for its attachments.
 type partialPacket struct {
 	p           Packet
@@ -128,7 +132,7 @@ func (c *conn) onConnect(p Packet) {
 	if c.socket(nsp.name) != nil {
 		return // already connected there
 	}
-	auth := json.RawMessage(`{}`)
+	auth := emptyAuth
 	if p.Data != nil {
 		auth = append(json.RawMessage(nil), p.Data...)
 	}

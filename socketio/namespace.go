@@ -35,12 +35,12 @@ type Namespace struct {
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
-	rooms   map[string]map[*Socket]struct{}
+	rooms   map[string]*roomSet
 }
 
 func newNamespace(srv *Server, name string) *Namespace {
 	return &Namespace{srv: srv, name: name,
-		sockets: map[string]*Socket{}, rooms: map[string]map[*Socket]struct{}{}}
+		sockets: map[string]*Socket{}, rooms: map[string]*roomSet{}}
 }
 
 // Name returns the namespace's name, such as "/" or "/admin".
@@ -144,11 +144,8 @@ func (n *Namespace) remove(s *Socket) {
 }
 
 func (n *Namespace) leaveLocked(s *Socket, room string) {
-	if set := n.rooms[room]; set != nil {
-		delete(set, s)
-		if len(set) == 0 {
-			delete(n.rooms, room)
-		}
+	if set := n.rooms[room]; set != nil && set.remove(s) {
+		delete(n.rooms, room)
 	}
 }
 

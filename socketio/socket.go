@@ -116,11 +116,10 @@ func (s *Socket) Join(rooms ...string) {
 	for _, r := range rooms {
 		set := n.rooms[r]
 		if set == nil {
-			set = map[*Socket]struct{}{}
+			set = &roomSet{}
 			n.rooms[r] = set
 		}
-		if _, in := set[s]; !in {
-			set[s] = struct{}{}
+		if set.add(s) {
 			s.rooms = append(s.rooms, r)
 		}
 	}
