@@ -662,7 +662,7 @@ func TestPollingHandshake(t *testing.T) {
 			t.Errorf("Handshake().Query keeps Engine.IO's own parameter %q", k)
 		}
 	}
-	if got := hs.Header.Get("X-Custom"); got != "yes" {
+	if got := hs.Header().Get("X-Custom"); got != "yes" {
 		t.Errorf("Handshake().Header X-Custom = %q", got)
 	}
 	if h.srv.Count() != 1 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,18 +28,49 @@ const (
 var ErrClosed = errors.New("engineio: session closed")
 
 // Handshake is what a session keeps of the HTTP request that opened it:
-// headers (without the WebSocket and hop-by-hop ones) and the query
-// parameters the client added (without Engine.IO's own).
+// headers (without the WebSocket and hop-by-hop ones, or only those listed
+// in Options.HandshakeHeaders) and the query parameters the client added
+// (without Engine.IO's own). Headers are kept as a flat list rather than a
+// map: a map costs hundreds of bytes on every idle connection.
 type Handshake struct {
-	Header     http.Header
 	Query      url.Values
 	RemoteAddr string
 	Secure     bool
+	header     []string // canonical name, value, name, value, ...
+}
+
+// Header returns a copy of the kept headers.
+func (h *Handshake) Header() http.Header {
+	out := make(http.Header, len(h.header)/2)
+	for i := 0; i < len(h.header); i += 2 {
+		out[h.header[i]] = append(out[h.header[i]], h.header[i+1])
+	}
+	return out
+}
+
+// Values returns the values of the named header.
+func (h *Handshake) Values(name string) []string {
+	name = http.CanonicalHeaderKey(name)
+	var out []string
+	for i := 0; i < len(h.header); i += 2 {
+		if h.header[i] == name {
+			out = append(out, h.header[i+1])
+		}
+	}
+	return out
+}
+
+// Get returns the first value of the named header, or "".
+func (h *Handshake) Get(name string) string {
+	if v := h.Values(name); len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // Cookie returns the named cookie's value from the handshake headers.
 func (h *Handshake) Cookie(name string) (string, bool) {
-	for _, line := range h.Header.Values("Cookie") {
+	for _, line := range h.Values("Cookie") {
 		c, err := http.ParseCookie(line)
 		if err != nil {
 			continue
@@ -52,28 +84,33 @@ func (h *Handshake) Cookie(name string) (string, bool) {
 	return "", false
 }
 
-var droppedHeaders = []string{
-	"Connection", "Upgrade", "Sec-Websocket-Key", "Sec-Websocket-Version",
-	"Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Keep-Alive",
-	"Te", "Trailer", "Transfer-Encoding", "Content-Length", "Content-Type",
-	"Accept-Encoding", "Cache-Control", "Pragma",
+var droppedHeaders = map[string]bool{
+	"Connection": true, "Upgrade": true, "Sec-Websocket-Key": true, "Sec-Websocket-Version": true,
+	"Sec-Websocket-Extensions": true, "Sec-Websocket-Protocol": true, "Keep-Alive": true,
+	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Content-Length": true, "Content-Type": true,
+	"Accept-Encoding": true, "Cache-Control": true, "Pragma": true,
 }
 
 func newHandshake(r *http.Request, keep []string) *Handshake {
 	h := &Handshake{RemoteAddr: r.RemoteAddr, Secure: r.TLS != nil}
-	if keep == nil {
-		h.Header = r.Header.Clone()
-		for _, k := range droppedHeaders {
-			delete(h.Header, k)
-		}
-	} else {
-		h.Header = make(http.Header, len(keep))
-		for _, k := range keep {
-			if v := r.Header.Values(k); len(v) > 0 {
-				h.Header[http.CanonicalHeaderKey(k)] = v
-			}
+	add := func(name string, values []string) {
+		for _, v := range values {
+			h.header = append(h.header, name, v)
 		}
 	}
+	if keep == nil {
+		for k, v := range r.Header {
+			if !droppedHeaders[k] {
+				add(k, v)
+			}
+		}
+	} else {
+		for _, k := range keep {
+			k = http.CanonicalHeaderKey(k)
+			add(k, r.Header[k])
+		}
+	}
+	h.header = slices.Clip(h.header)
 	for k, v := range r.URL.Query() {
 		switch k {
 		case "EIO", "transport", "sid", "t", "b64", "j":

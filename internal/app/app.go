@@ -121,7 +121,7 @@ func (a *App) buildSocketIO() error {
 		PingInterval:     cfg.PingInterval,
 		PingTimeout:      cfg.PingTimeout,
 		CheckOrigin:      func(origin string, r *http.Request) bool { return cfg.Origins.Allowed(origin, r.Host) },
-		HandshakeHeaders: []string{"Cookie", "Origin", "User-Agent", "X-Forwarded-For"},
+		HandshakeHeaders: []string{"Cookie"}, // all authentication needs; every byte kept is kept per connection
 		Logger:           a.log,
 	}})
 	if err != nil {

@@ -23,7 +23,7 @@ const (
 // authenticated from the session before it is connected.
 func (a *App) authenticate(s *socketio.Socket) error {
 	hs := s.Handshake()
-	h := &auth.Handshake{Header: hs.Header, Query: hs.Query, Auth: s.Auth(), RemoteAddr: hs.RemoteAddr}
+	h := &auth.Handshake{Header: hs.Header(), Query: hs.Query, Auth: s.Auth(), RemoteAddr: hs.RemoteAddr}
 	ctx, cancel := context.WithTimeout(a.base, authTimeout)
 	defer cancel()
 	id, err := a.auth.Authenticate(ctx, h)
