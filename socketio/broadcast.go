@@ -60,9 +60,8 @@ func (b *BroadcastOperator) Sockets() []*Socket {
 		}
 		return false
 	}
-	var out []*Socket
 	if len(b.rooms) == 0 {
-		out = make([]*Socket, 0, len(n.sockets))
+		out := make([]*Socket, 0, len(n.sockets))
 		for _, s := range n.sockets {
 			if !excluded(s) {
 				out = append(out, s)
@@ -70,6 +69,20 @@ func (b *BroadcastOperator) Sockets() []*Socket {
 		}
 		return out
 	}
+	if len(b.rooms) == 1 { // the common case needs no de-duplication
+		set := n.rooms[b.rooms[0]]
+		out := make([]*Socket, 0, set.len()+1)
+		set.each(func(s *Socket) {
+			if !excluded(s) {
+				out = append(out, s)
+			}
+		})
+		if s := n.sockets[b.rooms[0]]; s != nil && !set.has(s) && !excluded(s) {
+			out = append(out, s)
+		}
+		return out
+	}
+	var out []*Socket
 	seen := map[*Socket]struct{}{}
 	add := func(s *Socket) {
 		if _, dup := seen[s]; !dup && !excluded(s) {

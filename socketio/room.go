@@ -67,6 +67,16 @@ func (r *roomSet) remove(s *Socket) bool {
 	return len(r.few) == 0
 }
 
+func (r *roomSet) len() int {
+	switch {
+	case r == nil:
+		return 0
+	case r.many != nil:
+		return len(r.many)
+	}
+	return len(r.few)
+}
+
 // each calls fn for every member.
 func (r *roomSet) each(fn func(*Socket)) {
 	if r == nil {

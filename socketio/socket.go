@@ -90,8 +90,9 @@ func (s *Socket) Data() any {
 }
 
 // On registers a handler for an event from the client. Handlers run one at
-// a time per connection, on the connection's read path: one that blocks
-// delays that client's next packets, so hand long work to a goroutine.
+// a time per connection, on the event loop that reads the connection, as in
+// Node: one that blocks delays every connection served by that loop, so
+// hand slow work (database calls, HTTP requests) to a goroutine.
 func (s *Socket) On(event string, fn func(*Event)) {
 	s.mu.Lock()
 	s.handlers = append(s.handlers, handler{event, fn})
@@ -155,7 +156,9 @@ func (s *Socket) Emit(event string, args ...any) error {
 
 // EmitWithAck sends an event and asks the client to acknowledge it. fn
 // runs once: with the client's answer, with ErrAckTimeout after timeout,
-// or with ErrDisconnected. It must not block.
+// or with ErrDisconnected if the socket goes first. It must not block. On
+// a socket already disconnected EmitWithAck returns ErrDisconnected and fn
+// is not called.
 func (s *Socket) EmitWithAck(event string, timeout time.Duration, fn func(*Event, error), args ...any) error {
 	return s.emit(event, args, fn, timeout)
 }
