@@ -38,9 +38,11 @@ for mode in off auto; do
 	pid=$!
 	until curl -sf "http://$LISTEN/readyz" >/dev/null; do sleep 0.1; done
 	"$WORK/herald-bench" idle -url "http://$LISTEN" -n "$N" -pid "$pid" -metrics-url "http://$LISTEN/metrics" \
-		-cookie "_validation_token_key=tok{i}" -q -settle 5s -hold 12s &
+		-cookie "_validation_token_key=tok{i}" -q -settle 5s -hold 15s &
 	bench=$!
-	sleep 9 # connected and settled
+	# measure Redis once every connection is up and settled
+	until [ "$(curl -s "http://$LISTEN/metrics" | awk '/^herald_connections / {print $2}')" = "$N" ]; do sleep 0.5; done
+	sleep 2
 	redis-cli -p "$PORT" config resetstat >/dev/null
 	c0=$(redis_cpu)
 	sleep 10
