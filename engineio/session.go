@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/timewheel"
+	"github.com/lesismal/nbio"
 )
 
 // Close reasons passed to a session's OnClose callback; the same strings as
@@ -18,6 +19,9 @@ import (
 const (
 	ReasonTransportClose = "transport close"
 	ReasonTransportError = "transport error"
+	// ReasonSlowClient: the client did not read what was sent to it fast
+	// enough and its bounded queue overflowed (herald's own reason).
+	ReasonSlowClient = "slow client"
 	ReasonPingTimeout    = "ping timeout"
 	ReasonParseError     = "parse error"
 	ReasonForcedClose    = "forced close"
@@ -192,14 +196,18 @@ func (s *Session) sendPacket(p Packet, frame func() []byte) error {
 		err := s.ws.write(frame())
 		s.mu.Unlock()
 		if err != nil {
-			s.closeWith(ReasonTransportError, silent)
+			reason := ReasonTransportError
+			if errors.Is(err, nbio.ErrOverflow) {
+				reason = ReasonSlowClient
+			}
+			s.closeWith(reason, silent)
 			return err
 		}
 		return nil
 	}
 	if len(s.queue) >= s.srv.opts.MaxBufferedPackets {
 		s.mu.Unlock()
-		s.closeWith(ReasonTransportError, silent)
+		s.closeWith(ReasonSlowClient, silent)
 		return errors.New("engineio: polling queue full, client disconnected")
 	}
 	s.queue = append(s.queue, p)

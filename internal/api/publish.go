@@ -38,6 +38,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeout bounds one Publish call. Zero or less means 5 seconds.
 	Timeout time.Duration
+	// OnReject, if set, is called with the HTTP status of every refused
+	// request (for metrics).
+	OnReject func(status int)
 }
 
 // Defaults for Options.
@@ -53,6 +56,7 @@ type handler struct {
 	publisher Publisher
 	log       *slog.Logger
 	timeout   time.Duration
+	onReject  func(status int)
 }
 
 // NewHandler returns the handler of POST /api/publish; mount it at that
@@ -65,6 +69,7 @@ func NewHandler(o Options) http.Handler {
 		publisher: o.Publisher,
 		log:       o.Logger,
 		timeout:   o.Timeout,
+		onReject:  o.OnReject,
 	}
 	if h.enabled && h.publisher == nil {
 		panic("api: NewHandler with a Key needs a Publisher")
@@ -185,6 +190,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 		level = slog.LevelWarn
 	}
 	h.log.Log(r.Context(), level, "api: request rejected", "remote", r.RemoteAddr, "method", r.Method, "status", status, "reason", msg)
+	if h.onReject != nil {
+		h.onReject(status)
+	}
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 

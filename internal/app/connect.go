@@ -52,12 +52,16 @@ func (a *App) onConnection(s *socketio.Socket) {
 		return
 	}
 	s.Join(notify.UserRoom(id.UserID))
-	if id.SessionRef == "" {
-		return
-	}
 	t := (*revocable)(s)
-	a.revoked.Add(id.SessionRef, t)
-	s.OnDisconnect(func(string) { a.revoked.Remove(id.SessionRef, t) })
+	if id.SessionRef != "" {
+		a.revoked.Add(id.SessionRef, t)
+	}
+	s.OnDisconnect(func(reason string) {
+		a.metrics.Disconnects.WithLabelValues(reason).Inc()
+		if id.SessionRef != "" {
+			a.revoked.Remove(id.SessionRef, t)
+		}
+	})
 }
 
 // revocable lets the revocation registry disconnect a socket without an

@@ -32,7 +32,8 @@ func (a *App) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	publisher := bus.Publisher{RDB: a.rdb, Channel: a.cfg.Channel}
-	mux.Handle("/api/publish", api.NewHandler(api.Options{Key: a.cfg.APIKey, Publisher: publisher, Logger: a.log}))
+	mux.Handle("/api/publish", api.NewHandler(api.Options{Key: a.cfg.APIKey, Publisher: publisher, Logger: a.log,
+		OnReject: func(int) { a.metrics.Rejected.WithLabelValues("api").Inc() }}))
 	if a.demoEnabled() {
 		mux.Handle("/", demo.Handler(demo.Options{Sessions: a.demoSessions(), Publisher: publisher,
 			Cookie: a.cfg.SessionCookie, Logger: a.log}))

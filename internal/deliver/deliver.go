@@ -34,6 +34,7 @@ func (d *Deliverer) Notify(source string, payload []byte) {
 	start := time.Now()
 	msgs, err := notify.Parse(payload)
 	if err != nil {
+		d.Metrics.Rejected.WithLabelValues(source).Inc()
 		d.Log.Warn("dropping an invalid notification", "source", source, "err", err, "bytes", len(payload))
 		return
 	}
@@ -87,6 +88,7 @@ func (d *Deliverer) Emitter(channel string, payload []byte) {
 	start := time.Now()
 	b, err := emitter.DecodeBroadcast(payload)
 	if err != nil {
+		d.Metrics.Rejected.WithLabelValues("emitter").Inc()
 		d.Log.Warn("dropping an invalid Socket.IO emitter message", "channel", channel, "err", err)
 		return
 	}

@@ -15,6 +15,8 @@ type Metrics struct {
 	Delivered        prometheus.Counter
 	DeliveryLatency  prometheus.Histogram
 	Revoked          prometheus.Counter
+	Rejected         *prometheus.CounterVec
+	Disconnects      *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them, with the Go runtime and
@@ -39,6 +41,14 @@ func New(reg prometheus.Registerer, connections func() float64) *Metrics {
 			Help:    "Time from receiving a notification to handing it to every local recipient.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
 		}),
+		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_messages_rejected_total",
+			Help: "Publishes refused as malformed, oversized or unauthorised, by source (redis, emitter, api).",
+		}, []string{"source"}),
+		Disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_disconnects_total",
+			Help: "Authenticated sockets that left, by reason (transport close, ping timeout, slow client, server namespace disconnect, ...).",
+		}, []string{"reason"}),
 		Revoked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_sessions_revoked_total",
 			Help: "Sockets disconnected because their session was deleted or a disconnect was requested.",
@@ -52,6 +62,7 @@ func New(reg prometheus.Registerer, connections func() float64) *Metrics {
 			Help: "Open Socket.IO connections on this node.",
 		}, connections),
 		m.Authentications, m.MessagesReceived, m.Delivered, m.DeliveryLatency, m.Revoked,
+		m.Rejected, m.Disconnects,
 	)
 	return m
 }
