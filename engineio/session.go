@@ -21,7 +21,7 @@ const (
 	ReasonTransportError = "transport error"
 	// ReasonSlowClient: the client did not read what was sent to it fast
 	// enough and its bounded queue overflowed (herald's own reason).
-	ReasonSlowClient = "slow client"
+	ReasonSlowClient     = "slow client"
 	ReasonPingTimeout    = "ping timeout"
 	ReasonParseError     = "parse error"
 	ReasonForcedClose    = "forced close"

@@ -276,4 +276,3 @@ func metric(t *testing.T, addr, name string) float64 {
 	}
 	return 0
 }
-
