@@ -12,9 +12,7 @@
 package redissession
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -100,7 +98,7 @@ func (s *Store) Authenticate(ctx context.Context, h *auth.Handshake) (*auth.Iden
 	if err != nil {
 		return nil, &auth.UnavailableError{Err: fmt.Errorf("redis session lookup: %w", err)}
 	}
-	id, err := userID(raw, s.opts.IDField)
+	id, err := auth.SessionField(raw, s.opts.IDField)
 	if err != nil {
 		return nil, auth.Unauthorized("session: %v", err)
 	}
@@ -112,43 +110,6 @@ func (s *Store) lookup(ctx context.Context, token string) ([]byte, error) {
 		return s.rdb.Get(ctx, s.opts.KeyPrefix+token).Bytes()
 	}
 	return s.rdb.HGet(ctx, s.opts.HashName, token).Bytes()
-}
-
-// userID reads the identity field of a session JSON object; user ids may
-// be strings or integers.
-func userID(raw []byte, field string) (string, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", errors.New("not a JSON object")
-	}
-	v, ok := m[field]
-	if !ok {
-		return "", fmt.Errorf("no %q field", field)
-	}
-	var str string
-	if json.Unmarshal(v, &str) == nil && str != "" {
-		return str, nil
-	}
-	if isInteger(bytes.TrimSpace(v)) {
-		return string(bytes.TrimSpace(v)), nil // kept exactly, never through a float
-	}
-	return "", fmt.Errorf("%q is not a string or an integer", field)
-}
-
-// isInteger reports whether b is a JSON integer literal.
-func isInteger(b []byte) bool {
-	if len(b) > 0 && b[0] == '-' {
-		b = b[1:]
-	}
-	if len(b) == 0 || (b[0] == '0' && len(b) > 1) {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Missing returns the tokens among refs whose session no longer exists.
