@@ -540,3 +540,13 @@ func appendPadded(b []byte, n, width int) []byte {
 	}
 	return append(b, s...)
 }
+
+// DecodeJSON decodes a Marshal stream straight into its JSON mapping, with
+// default limits: the hook session decoders take.
+func DecodeJSON(data []byte) ([]byte, error) {
+	v, err := Decode(data, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ToJSON(v)
+}
