@@ -78,9 +78,9 @@ func newWSLayer(srv *Server) (*wsLayer, error) {
 			}
 		}
 	})
-	engine.OnClose(func(c *nbio.Conn, _ error) {
+	engine.OnClose(func(c *nbio.Conn, err error) {
 		if wc, ok := c.Session().(*wsConn); ok {
-			l.onClose(wc)
+			l.onClose(wc, err)
 		}
 	})
 	quietNBIO.Do(func() { logging.SetLogger(nbioLogger{}) })
@@ -301,7 +301,7 @@ func acceptKey(key string) string {
 
 // readLoop serves a connection the event loop cannot take.
 func (l *wsLayer) readLoop(wc *wsConn, raw net.Conn, early []byte) {
-	defer l.onClose(wc)
+	defer l.onClose(wc, nil)
 	if len(early) > 0 && !l.onData(wc, early) {
 		return
 	}
@@ -412,7 +412,9 @@ func (wc *wsConn) setOwner(o any) {
 	wc.mu.Unlock()
 }
 
-func (l *wsLayer) onClose(wc *wsConn) {
+// onClose ends what the connection served; err is why the event loop
+// closed it (nbio.ErrOverflow: the client did not read its backlog).
+func (l *wsLayer) onClose(wc *wsConn, err error) {
 	wc.feedMu.Lock() // orders this after accept; see feedMu
 	wc.feedMu.Unlock()
 	wc.mu.Lock()
@@ -425,7 +427,11 @@ func (l *wsLayer) onClose(wc *wsConn) {
 		mine := o.ws == wc
 		o.mu.Unlock()
 		if mine {
-			o.closeWith(ReasonTransportClose, silent)
+			reason := ReasonTransportClose
+			if errors.Is(err, nbio.ErrOverflow) {
+				reason = ReasonSlowClient
+			}
+			o.closeWith(reason, silent)
 		}
 	case *wsProbe:
 		o.abort()
