@@ -896,7 +896,7 @@ func TestPollingDuplicateGetClosesSession(t *testing.T) {
 	}
 	expectReply(t, got[0], http.StatusOK, "1")
 	expectError(t, got[1], http.StatusBadRequest, 3, "Bad request")
-	h.expectClose(sid, engineio.ReasonSlowClient)
+	h.expectClose(sid, engineio.ReasonTransportError)
 	expectError(t, h.poll(sid), http.StatusBadRequest, 1, "Session ID unknown")
 }
 
