@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldrt/herald/internal/cookie"
 	"github.com/heraldrt/herald/internal/timewheel"
 	"github.com/lesismal/nbio"
 )
@@ -72,20 +73,10 @@ func (h *Handshake) Get(name string) string {
 	return ""
 }
 
-// Cookie returns the named cookie's value from the handshake headers.
+// Cookie returns the named cookie's value from the handshake headers. A
+// malformed neighbour cookie does not hide it.
 func (h *Handshake) Cookie(name string) (string, bool) {
-	for _, line := range h.Values("Cookie") {
-		c, err := http.ParseCookie(line)
-		if err != nil {
-			continue
-		}
-		for _, ck := range c {
-			if ck.Name == name {
-				return ck.Value, true
-			}
-		}
-	}
-	return "", false
+	return cookie.Get(h.Values("Cookie"), name)
 }
 
 var droppedHeaders = map[string]bool{

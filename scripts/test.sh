@@ -6,7 +6,8 @@
 #
 # What it does, in order:
 #   1. installs what is missing, idempotently and quietly (apt: redis-server,
-#      nodejs/npm, chromium for the browser test; npm ci in test/interop and
+#      nodejs/npm, chromium for the browser test, Ruby with Rails 6.1, Devise
+#      and redis-actionpack for the Rails tests; npm ci in test/interop and
 #      test/browser when node_modules is missing or stale)
 #   2. starts a throwaway redis-server on 127.0.0.1:6390 (unless one already
 #      answers there) and exports HERALD_TEST_REDIS; stops it at exit if it
@@ -100,12 +101,13 @@ step() {
 
 section "setup: system packages"
 export PATH="/usr/local/go/bin:$PATH"
-# command -> Debian package that provides it (later: ruby, ...)
+# command -> Debian package that provides it
 declare -A NEED=(
 	[redis-server]=redis-server
 	[redis-cli]=redis-server
 	[node]=nodejs
 	[npm]=npm
+	[ruby]=ruby
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -119,6 +121,15 @@ done
 if [ ! -x /usr/bin/chromium ]; then
 	missing+=(chromium)
 fi
+# Debian packages with no command of their own, checked by name: the gems of
+# the end-to-end test with a real Rails + Devise app (test/rails), which runs
+# on Debian's Rails 6.1 with no Bundler and no network.
+RUBY_PKGS=(ruby-rails ruby-devise ruby-redis-actionpack ruby-sqlite3)
+for pkg in "${RUBY_PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$pkg")
+	fi
+done
 if [ ${#missing[@]} -gt 0 ]; then
 	info "installing with apt-get: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -126,12 +137,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	run_quiet apt-install as_root env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-	info "all present: ${!NEED[*]} /usr/bin/chromium"
+	info "all present: ${!NEED[*]} /usr/bin/chromium ${RUBY_PKGS[*]}"
 fi
 
 command -v go >/dev/null 2>&1 ||
 	die "the Go toolchain was not found: install Go (see go.mod for the version) to /usr/local/go"
-info "$(go version); node $(node --version); $(redis-server --version | cut -d' ' -f1-3)"
+info "$(go version); node $(node --version); $(redis-server --version | cut -d' ' -f1-3); $(ruby --version | cut -d' ' -f1-2)"
 
 # npm_ci DIR: npm ci in DIR unless its node_modules was installed from the
 # same package.json and package-lock.json (a stamp holds their hash).

@@ -17,7 +17,6 @@ import (
 
 	"github.com/heraldrt/herald/engineio"
 	"github.com/heraldrt/herald/internal/auth"
-	"github.com/heraldrt/herald/internal/auth/redissession"
 	"github.com/heraldrt/herald/internal/bus"
 	"github.com/heraldrt/herald/internal/config"
 	"github.com/heraldrt/herald/internal/deliver"
@@ -41,7 +40,7 @@ type App struct {
 	rdb      *redis.Client
 	redisDB  int
 	embedded *embedredis.Server
-	sessions *redissession.Store
+	stores   []*store // the session stores of the auth chain
 	auth     auth.Authenticator
 	revoked  *revoke.Registry
 	watcher  *revoke.Watcher
@@ -68,12 +67,15 @@ func New(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	if err = a.connectRedis(); err != nil {
 		return nil, err
 	}
+	if err = a.buildAuth(); err != nil {
+		return nil, err
+	}
 	if err = a.buildSocketIO(); err != nil {
 		return nil, err
 	}
 	a.metrics = metrics.New(a.reg, func() float64 { return float64(a.io.ConnectionCount()) })
 	a.buildRevocation()
-	a.deliver = &deliver.Deliverer{NS: a.nsp, Registry: a.revoked, Metrics: a.metrics, Log: log,
+	a.deliver = &deliver.Deliverer{NS: a.nsp, RevokeSession: a.revokeSession, Metrics: a.metrics, Log: log,
 		EmitterPrefix: cfg.EmitterPrefix}
 	a.bus = bus.New(a.rdb, a.subscription(), log)
 	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -103,15 +105,6 @@ func (a *App) connectRedis() error {
 	opts.DialTimeout = 2 * time.Second
 	a.redisDB = opts.DB
 	a.rdb = redis.NewClient(opts)
-	layout := redissession.Hash
-	if a.cfg.Auth == "redis-key" {
-		layout = redissession.Key
-	}
-	a.sessions = redissession.New(a.rdb, redissession.Options{
-		Layout: layout, Cookie: a.cfg.SessionCookie, HashName: a.cfg.SessionHash,
-		KeyPrefix: a.cfg.SessionPrefix, IDField: a.cfg.IdentityField,
-	})
-	a.auth = a.sessions
 	return nil
 }
 
@@ -166,7 +159,7 @@ func (a *App) Run(ctx context.Context) error {
 		stop := a.servePprof(&wg, errc)
 		defer stop()
 	}
-	a.log.Info("herald listening", "addr", a.ln.Addr().String(), "auth", a.cfg.Auth)
+	a.log.Info("herald listening", "addr", a.ln.Addr().String(), "auth", a.cfg.AuthModes)
 	var runErr error
 	select {
 	case <-ctx.Done():

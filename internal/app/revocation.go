@@ -20,7 +20,7 @@ func (a *App) buildRevocation() {
 	a.revoked = revoke.NewRegistry()
 	a.watcher = &revoke.Watcher{
 		Registry: a.revoked,
-		Checker:  a.sessions,
+		Checker:  a, // each tagged reference checked against its own store
 		Interval: a.cfg.RevocationInterval,
 		Debounce: eventDebounce,
 		Timeout:  a.cfg.RevocationInterval,
@@ -37,6 +37,9 @@ func (a *App) buildRevocation() {
 // (the embedded Redis, managed Redis that forbids CONFIG), sessions are
 // re-checked every --revocation-interval.
 func (a *App) setupKeyspaceEvents() {
+	if len(a.stores) == 0 {
+		return // nothing to revoke: cookies, tokens and callbacks expire on their own
+	}
 	if a.cfg.KeyspaceEvents == "off" || a.embedded != nil {
 		a.log.Info("sign-out detection: re-checking live sessions", "interval", a.cfg.RevocationInterval)
 		return
@@ -49,7 +52,7 @@ func (a *App) setupKeyspaceEvents() {
 		return
 	}
 	a.watcher.Interval = eventSafetyInterval
-	a.log.Info("sign-out detection: Redis keyspace notifications", "pattern", a.sessions.KeyspacePattern(a.redisDB))
+	a.log.Info("sign-out detection: Redis keyspace notifications")
 }
 
 // keyspaceFlags are the notify-keyspace-events classes herald needs:
@@ -77,19 +80,19 @@ func enableKeyspaceEvents(ctx context.Context, rdb *redis.Client) error {
 	return rdb.ConfigSet(ctx, "notify-keyspace-events", want).Err()
 }
 
-// onKeyspace handles a keyspace notification of the session store.
-func (a *App) onKeyspace(channel, event string) {
+// onKeyspace handles a keyspace notification of a session store.
+func (a *App) onKeyspace(st *store, channel, event string) {
 	switch event {
 	case "del", "expired", "evicted", "hdel":
 	default:
 		return
 	}
-	if ref, ok := a.sessions.RefFromKeyspace(a.redisDB, channel); ok {
-		if n := a.revoked.Revoke(ref); n > 0 {
+	if ref, ok := st.RefFromKeyspace(a.redisDB, channel); ok {
+		if n := a.revoked.Revoke(st.tag + ref); n > 0 {
 			a.metrics.Revoked.Add(float64(n))
 			a.log.Info("disconnected sockets of a deleted session", "sockets", n)
 		}
 		return
 	}
-	a.watcher.Kick() // a field of the session hash went: find which
+	a.watcher.Kick() // a field of a session hash went: find which
 }

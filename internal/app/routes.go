@@ -43,16 +43,24 @@ func (a *App) routes() http.Handler {
 }
 
 func (a *App) demoEnabled() bool {
-	return a.cfg.Demo == "on" || (a.cfg.Demo == "auto" && a.embedded != nil)
+	want := a.cfg.Demo == "on" || (a.cfg.Demo == "auto" && a.embedded != nil)
+	if want && a.demoSessions() == nil {
+		a.log.Warn("demo page off: it signs in with the token scheme, and --auth has neither redis-hash nor redis-key")
+		return false
+	}
+	return want
 }
 
 // demoSessions writes session copies where this node's authentication
 // reads them.
 func (a *App) demoSessions() demo.Sessions {
-	if a.cfg.Auth == "redis-key" {
+	switch {
+	case a.cfg.Has("redis-hash"):
+		return demo.HashSessions{RDB: a.rdb, Hash: a.cfg.SessionHash}
+	case a.cfg.Has("redis-key"):
 		return demo.KeySessions{RDB: a.rdb, Prefix: a.cfg.SessionPrefix, TTL: 24 * time.Hour}
 	}
-	return demo.HashSessions{RDB: a.rdb, Hash: a.cfg.SessionHash}
+	return nil
 }
 
 // subscription says which Redis channels the node listens to.
@@ -65,8 +73,15 @@ func (a *App) subscription() bus.Subscription {
 		sub.Patterns = append(sub.Patterns, broadcastPattern)
 		sub.Channels = append(sub.Channels, requests)
 	}
-	keyspace := a.sessions.KeyspacePattern(a.redisDB)
-	sub.Patterns = append(sub.Patterns, keyspace)
+	keyspace := map[string]*store{}
+	for _, st := range a.stores {
+		if a.cfg.KeyspaceEvents == "off" {
+			break // only the periodic re-check, as documented
+		}
+		p := st.KeyspacePattern(a.redisDB)
+		keyspace[p] = st
+		sub.Patterns = append(sub.Patterns, p)
+	}
 	sub.Handle = func(channel, pattern string, payload []byte) {
 		switch {
 		case channel == a.cfg.Channel:
@@ -75,8 +90,8 @@ func (a *App) subscription() bus.Subscription {
 			a.deliver.Emitter(channel, payload)
 		case channel == requests && requests != "":
 			a.deliver.Request(payload)
-		case pattern == keyspace || channel == keyspace:
-			a.onKeyspace(channel, string(payload))
+		case keyspace[pattern] != nil:
+			a.onKeyspace(keyspace[pattern], channel, string(payload))
 		}
 	}
 	sub.OnUp = a.watcher.Kick // events may have been missed while down

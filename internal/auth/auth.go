@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/heraldrt/herald/internal/cookie"
 )
 
 // Handshake is what a connection presents to be authenticated.
@@ -25,18 +27,7 @@ type Handshake struct {
 
 // Cookie returns the named cookie's value.
 func (h *Handshake) Cookie(name string) (string, bool) {
-	for _, line := range h.Header.Values("Cookie") {
-		cookies, err := http.ParseCookie(line)
-		if err != nil {
-			continue
-		}
-		for _, c := range cookies {
-			if c.Name == name {
-				return c.Value, true
-			}
-		}
-	}
-	return "", false
+	return cookie.Get(h.Header.Values("Cookie"), name)
 }
 
 // AuthString returns a string field of the CONNECT payload, such as

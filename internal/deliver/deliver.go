@@ -14,16 +14,17 @@ import (
 	"github.com/heraldrt/herald/internal/emitter"
 	"github.com/heraldrt/herald/internal/metrics"
 	"github.com/heraldrt/herald/internal/notify"
-	"github.com/heraldrt/herald/internal/revoke"
 	"github.com/heraldrt/herald/socketio"
 )
 
 // Deliverer acts on one namespace of the local Socket.IO server.
 type Deliverer struct {
-	NS       *socketio.Namespace
-	Registry *revoke.Registry
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
+	NS *socketio.Namespace
+	// RevokeSession disconnects the sockets of the session the app names
+	// in a disconnect command, and returns how many there were.
+	RevokeSession func(token string) int
+	Metrics       *metrics.Metrics
+	Log           *slog.Logger
 	// EmitterPrefix is the Socket.IO adapter's channel prefix ("socket.io").
 	EmitterPrefix string
 }
@@ -76,7 +77,7 @@ func (d *Deliverer) disconnect(t *notify.Disconnect) {
 		n += len(sockets)
 	}
 	for _, ref := range t.Sessions {
-		n += d.Registry.Revoke(ref)
+		n += d.RevokeSession(ref)
 	}
 	d.Metrics.Revoked.Add(float64(n))
 }

@@ -82,7 +82,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // settle waits until no new event arrived for quietMs, so "exactly once"
 // and "nothing" can be asserted.
-async function settle(all, quietMs = 300) {
+async function settle(all, quietMs = 500) {
   let last = -1;
   for (;;) {
     const n = all.reduce((k, s) => k + s.received.length, 0);
@@ -128,7 +128,12 @@ test("a notification published once reaches each of the user's sockets once, on 
   await redis.publish(CHANNEL, JSON.stringify({ user: 99, event: "nobody" }));
   await redis.publish(CHANNEL, "this is not JSON"); // logged and dropped, nothing else lost
   await redis.publish(CHANNEL, JSON.stringify({ room: "user:7", event: "room" }));
-  await once(b7, "room");
+  await until(
+    () =>
+      [a42, b42].every((s) => named(s, "notification").length >= 2 && named(s, "both").length >= 1 && named(s, "all").length >= 1) &&
+      named(b7, "room").length >= 1 && named(b7, "all").length >= 1 && named(b7, "both").length >= 1,
+    "every expected notification",
+  );
   await settle(all);
 
   for (const s of [a42, b42]) {
@@ -174,7 +179,12 @@ test("apps publishing with @socket.io/redis-emitter work unchanged", async () =>
   emitter.to("user:4242").emit("bin", Buffer.from([1, 2, 3]));
   emitter.emit("everyone", "hello");
   emitter.to("user:4242").to("user:77").except("user:77").emit("except", true);
-  await once(b7, "everyone");
+  await until(
+    () =>
+      [a42, b42].every((s) => ["from-emitter", "bin", "everyone", "except"].every((e) => named(s, e).length >= 1)) &&
+      named(b7, "everyone").length >= 1,
+    "every expected emitter message",
+  );
   await settle(all);
   for (const s of [a42, b42]) {
     assert.deepEqual(named(s, "from-emitter").map((r) => r.args), [[{ x: 1 }]]);
