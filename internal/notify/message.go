@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/heraldrt/herald/internal/jsonstr"
 )
 
 // Limits on a publish. They bound the work one publish can cause on every
@@ -222,7 +224,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	if event == "" {
 		event = DefaultEvent
 	}
-	b = appendString(append(b, `{"event":`...), event)
+	b = jsonstr.Append(append(b, `{"event":`...), event)
 	if len(m.Users) > 0 {
 		b = appendStrings(append(b, `,"users":`...), m.Users)
 	}
@@ -244,54 +246,9 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonstr.Append(b, s)
 	}
 	return append(b, ']')
-}
-
-// appendString appends s as a JSON string. Unlike encoding/json it leaves
-// <, > and & alone; like it, it writes invalid UTF-8 as U+FFFD (which is
-// what Parse would have decoded it to).
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 var (

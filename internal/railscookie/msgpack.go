@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/heraldrt/herald/internal/jsonstr"
 )
 
 // Rails 7.1's ActiveSupport::MessagePack serializer writes the signature
@@ -308,12 +310,12 @@ func (r *mpReader) key() error {
 		if err != nil {
 			return err
 		}
-		r.out = appendJSONString(r.out, v.String())
+		r.out = jsonstr.Append(r.out, v.String())
 	case h.kind == mpStr || h.kind == mpBin || (h.kind == mpExt && h.ext == 0):
 		if !utf8.Valid(h.body) {
 			return unsupported("message_pack: a hash key is not valid UTF-8")
 		}
-		r.out = appendJSONString(r.out, string(h.body))
+		r.out = jsonstr.Append(r.out, string(h.body))
 	default:
 		return unsupported("message_pack: a hash key is not a string, symbol or integer")
 	}
@@ -402,7 +404,7 @@ func (r *mpReader) ext(typ int8, p []byte, depth int) error {
 	switch typ {
 	case 0: // Symbol; msgpack-ruby falls back to a binary symbol for invalid UTF-8
 		if utf8.Valid(p) {
-			r.out = appendJSONString(r.out, string(p))
+			r.out = jsonstr.Append(r.out, string(p))
 		} else {
 			r.out = appendRubyString(r.out, p, "ASCII-8BIT")
 		}
@@ -472,7 +474,7 @@ func (r *mpReader) ext(typ int8, p []byte, depth int) error {
 	case 9, 13, 15:
 		name := map[int8]string{9: "ActiveSupport::TimeZone", 13: "URI", 15: "Pathname"}[typ]
 		r.out = append(r.out, `{"__class":`...)
-		r.out = appendJSONString(r.out, name)
+		r.out = jsonstr.Append(r.out, name)
 		r.out = append(r.out, `,"msgpack":[`...)
 		r.out = appendRubyString(r.out, p, "UTF-8")
 		r.out = append(r.out, "]}"...)
@@ -495,7 +497,7 @@ func (r *mpReader) ext(typ int8, p []byte, depth int) error {
 		}
 		s := r.sub(p, depth, name)
 		s.out = append(s.out, `{"__class":`...)
-		s.out = appendJSONString(s.out, name)
+		s.out = jsonstr.Append(s.out, name)
 		s.out = append(s.out, `,"msgpack":[`...)
 		for i := 0; i < count; i++ {
 			if i > 0 {
@@ -602,7 +604,7 @@ func appendBigInt(b []byte, v *big.Int) []byte {
 
 func appendMarshalDump(b []byte, class string, elems func([]byte) []byte) []byte {
 	b = append(b, `{"__class":`...)
-	b = appendJSONString(b, class)
+	b = jsonstr.Append(b, class)
 	b = append(b, `,"marshal_dump":[`...)
 	b = elems(b)
 	return append(b, "]}"...)
@@ -619,7 +621,7 @@ func appendTime(b []byte, t time.Time, offset int64, zone string) []byte {
 	if zone == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, zone)
+		b = jsonstr.Append(b, zone)
 	}
 	return append(b, '}')
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/heraldrt/herald/internal/jsonstr"
 )
 
 // envelopePrefix starts every `_rails` metadata envelope a cookie jar
@@ -117,62 +119,18 @@ func (d *Decoder) deserialize(msg []byte, info *Info) ([]byte, error) {
 	return nil, unknownFormat("session is neither JSON, Ruby Marshal nor MessagePack")
 }
 
-// appendJSONString appends s, which must be valid UTF-8, as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == '\u2028' || r == '\u2029' {
-				b = append(b, s[start:i]...)
-				b = append(b, `\u202`...)
-				b = append(b, hexDigits[r&0xf])
-				i += size
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendRubyString appends a Ruby String with the given encoding name by
 // the README §1 rule: a JSON string when the encoding is UTF-8, US-ASCII or
 // ASCII-8BIT and the bytes are valid UTF-8, otherwise
 // {"__bytes": hex, "encoding": name}.
 func appendRubyString(b []byte, s []byte, encoding string) []byte {
 	if utf8.Valid(s) && (encoding == "UTF-8" || encoding == "US-ASCII" || encoding == "ASCII-8BIT") {
-		return appendJSONString(b, string(s))
+		return jsonstr.Append(b, string(s))
 	}
 	b = append(b, `{"__bytes":"`...)
 	b = fmt.Appendf(b, "%x", s)
 	b = append(b, `","encoding":`...)
-	b = appendJSONString(b, encoding)
+	b = jsonstr.Append(b, encoding)
 	return append(b, '}')
 }
 

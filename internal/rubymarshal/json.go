@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/heraldrt/herald/internal/jsonstr"
 )
 
 // Bounds on ToJSON's work. Object links let a small input describe a value
@@ -370,47 +372,7 @@ func (e *encoder) str(b []byte, enc string) {
 }
 
 // quote writes s, which must be valid UTF-8, as a JSON string.
-func (e *encoder) quote(s string) {
-	const hexDigits = "0123456789abcdef"
-	e.buf = append(e.buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			e.buf = append(e.buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				e.buf = append(e.buf, '\\', c)
-			case '\n':
-				e.buf = append(e.buf, '\\', 'n')
-			case '\r':
-				e.buf = append(e.buf, '\\', 'r')
-			case '\t':
-				e.buf = append(e.buf, '\\', 't')
-			default:
-				e.buf = append(e.buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == '\u2028' || r == '\u2029' {
-			// Valid JSON either way; escaped so that the output is also
-			// safe to embed in JavaScript.
-			e.buf = append(e.buf, s[start:i]...)
-			e.buf = append(e.buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			start = i + size
-		}
-		i += size
-	}
-	e.buf = append(e.buf, s[start:]...)
-	e.buf = append(e.buf, '"')
-}
+func (e *encoder) quote(s string) { e.buf = jsonstr.Append(e.buf, s) }
 
 func (e *encoder) float(f float64) {
 	switch {
