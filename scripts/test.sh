@@ -186,6 +186,9 @@ else
 fi
 export HERALD_TEST_REDIS="redis://127.0.0.1:$REDIS_PORT/0"
 info "HERALD_TEST_REDIS=$HERALD_TEST_REDIS"
+# Everything the tests need is installed now: a test that would skip for a
+# missing part fails instead (internal/testenv).
+export HERALD_TEST_STRICT=1
 
 # ------------------------------------------------------------------ checks
 

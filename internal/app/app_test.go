@@ -17,6 +17,7 @@ import (
 	"github.com/heraldrt/herald/internal/app"
 	"github.com/heraldrt/herald/internal/config"
 	"github.com/heraldrt/herald/internal/sioclient"
+	"github.com/heraldrt/herald/internal/testenv"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -33,7 +34,7 @@ type redisServer struct {
 func startRedis(t *testing.T) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed: run scripts/test.sh, which installs it")
+		testenv.Skip(t, "redis-server not installed: run scripts/test.sh, which installs it")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/testenv"
 )
 
 // TestDifferentialRails has real Rails write fresh cookies, with random
@@ -23,11 +25,11 @@ import (
 func TestDifferentialRails(t *testing.T) {
 	ruby, err := exec.LookPath("ruby")
 	if err != nil {
-		t.Skip("ruby is not installed; CI installs it (apt-get install ruby ruby-rails ruby-devise)")
+		testenv.Skip(t, "ruby is not installed; CI installs it (apt-get install ruby ruby-rails ruby-devise)")
 	}
 	probe := exec.Command(ruby, "-e", `require "action_dispatch"; require "active_support/all"; require "warden"; require "bcrypt"`)
 	if out, err := probe.CombinedOutput(); err != nil {
-		t.Skipf("Rails 6.1, warden or bcrypt is missing for %s (apt-get install ruby-rails ruby-devise): %v\n%s", ruby, err, bytes.TrimSpace(out))
+		testenv.Skipf(t, "Rails 6.1, warden or bcrypt is missing for %s (apt-get install ruby-rails ruby-devise): %v\n%s", ruby, err, bytes.TrimSpace(out))
 	}
 	seed := time.Now().UnixNano() % (1 << 31)
 	if s := os.Getenv("HERALD_DIFF_SEED"); s != "" {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/testenv"
 )
 
 // TestDifferentialRuby checks the decoder against real Ruby: the script
@@ -23,7 +25,7 @@ import (
 func TestDifferentialRuby(t *testing.T) {
 	ruby, err := exec.LookPath("ruby")
 	if err != nil {
-		t.Skip("ruby is not on PATH, so the differential test against real Marshal.dump cannot run (Debian: apt-get install ruby; add ruby-activesupport for ActiveSupport types)")
+		testenv.Skip(t, "ruby is not on PATH, so the differential test against real Marshal.dump cannot run (Debian: apt-get install ruby; add ruby-activesupport for ActiveSupport types)")
 	}
 	seed := time.Now().UnixNano() % 1_000_000_000
 	if s := os.Getenv("RUBYMARSHAL_SEED"); s != "" {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/internal/testenv"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -19,7 +20,7 @@ func URL(tb testing.TB) string {
 	tb.Helper()
 	u := os.Getenv("HERALD_TEST_REDIS")
 	if u == "" {
-		tb.Skip("HERALD_TEST_REDIS is not set: run scripts/test.sh, which starts a redis-server")
+		testenv.Skip(tb, "HERALD_TEST_REDIS is not set: run scripts/test.sh, which starts a redis-server")
 	}
 	return u
 }

@@ -41,6 +41,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/testenv"
 )
 
 const (
@@ -57,16 +59,16 @@ func TestDemoPageInChromium(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("%s not found: install Debian's chromium (apt-get install chromium), "+
+		testenv.Skipf(t, "%s not found: install Debian's chromium (apt-get install chromium), "+
 			"then run `npm ci` in test/browser (or just run scripts/test.sh)", chromiumPath)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not found in PATH: install Node.js >= 20 (apt-get install nodejs npm), " +
+		testenv.Skip(t, "node not found in PATH: install Node.js >= 20 (apt-get install nodejs npm), "+
 			"then run `npm ci` in test/browser (or just run scripts/test.sh)")
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err != nil {
-		t.Skip("test/browser/node_modules is missing: run `npm ci` in test/browser (or just run scripts/test.sh)")
+		testenv.Skip(t, "test/browser/node_modules is missing: run `npm ci` in test/browser (or just run scripts/test.sh)")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldrt/herald/internal/app"
 	"github.com/heraldrt/herald/internal/config"
+	"github.com/heraldrt/herald/internal/testenv"
 	"github.com/heraldrt/herald/internal/testredis"
 )
 
@@ -142,10 +143,10 @@ func needNode(t *testing.T, module string) string {
 	t.Helper()
 	bin, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not found: run scripts/test.sh, which installs it")
+		testenv.Skip(t, "node not found: run scripts/test.sh, which installs it")
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", filepath.FromSlash(module), "package.json")); err != nil {
-		t.Skip("test/interop/node_modules is incomplete: run `npm ci` in test/interop (scripts/test.sh does)")
+		testenv.Skip(t, "test/interop/node_modules is incomplete: run `npm ci` in test/interop (scripts/test.sh does)")
 	}
 	return bin
 }

@@ -31,6 +31,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/testenv"
 )
 
 const (
@@ -48,11 +50,11 @@ func TestSocketIOClientInterop(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not found in PATH: install Node.js >= 18 (e.g. apt-get install nodejs npm), " +
+		testenv.Skip(t, "node not found in PATH: install Node.js >= 18 (e.g. apt-get install nodejs npm), "+
 			"then run `npm ci` in test/interop (or just run scripts/test.sh)")
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", "socket.io-client", "package.json")); err != nil {
-		t.Skip("test/interop/node_modules is missing: run `npm ci` in test/interop (or just run scripts/test.sh)")
+		testenv.Skip(t, "test/interop/node_modules is missing: run `npm ci` in test/interop (or just run scripts/test.sh)")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {

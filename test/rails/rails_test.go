@@ -59,6 +59,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/internal/testenv"
 	"github.com/heraldrt/herald/internal/testredis"
 )
 
@@ -92,19 +93,19 @@ func TestRailsDeviseEndToEnd(t *testing.T) {
 	}
 	ruby, err := exec.LookPath("ruby")
 	if err != nil {
-		t.Skip("ruby not found: " + installHint)
+		testenv.Skip(t, "ruby not found: "+installHint)
 	}
 	{
 		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 		out, err := exec.CommandContext(ctx, ruby, "-e", gemProbe).CombinedOutput()
 		cancel()
 		if err != nil {
-			t.Skipf("Debian's Rails gems are not all installed (%v): %s\n%s", err, installHint, out)
+			testenv.Skipf(t, "Debian's Rails gems are not all installed (%v): %s\n%s", err, installHint, out)
 		}
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not found: apt-get install nodejs npm, then `npm ci` in test/interop (or run scripts/test.sh)")
+		testenv.Skip(t, "node not found: apt-get install nodejs npm, then `npm ci` in test/interop (or run scripts/test.sh)")
 	}
 	if _, err := os.Stat(filepath.Join("..", "interop", "node_modules", "socket.io-client", "package.json")); err != nil {
 		t.Skip("test/interop/node_modules is missing: run `npm ci` in test/interop (or run scripts/test.sh)")

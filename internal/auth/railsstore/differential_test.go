@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/auth"
+	"github.com/heraldrt/herald/internal/testenv"
 	"github.com/heraldrt/herald/internal/testredis"
 )
 
@@ -37,11 +38,11 @@ func TestDifferentialRailsStores(t *testing.T) {
 	rdb := testredis.Client(t)
 	ruby, err := exec.LookPath("ruby")
 	if err != nil {
-		t.Skip("ruby is not installed; CI installs it (apt-get install ruby ruby-rails ruby-warden ruby-redis ruby-redis-actionpack)")
+		testenv.Skip(t, "ruby is not installed; CI installs it (apt-get install ruby ruby-rails ruby-warden ruby-redis ruby-redis-actionpack)")
 	}
 	probe := exec.Command(ruby, "-e", `require "action_dispatch"; require "active_support/all"; require "active_support/cache/redis_cache_store"; require "warden"; require "redis"; require "redis-actionpack"`)
 	if out, err := probe.CombinedOutput(); err != nil {
-		t.Skipf("Rails 6.1, warden, redis or redis-actionpack is missing for %s (apt-get install ruby-rails ruby-warden ruby-redis ruby-redis-actionpack): %v\n%s", ruby, err, bytes.TrimSpace(out))
+		testenv.Skipf(t, "Rails 6.1, warden, redis or redis-actionpack is missing for %s (apt-get install ruby-rails ruby-warden ruby-redis ruby-redis-actionpack): %v\n%s", ruby, err, bytes.TrimSpace(out))
 	}
 	if os.Getenv("REDIS_SESSION_STORE_LIB") == "" {
 		t.Log("REDIS_SESSION_STORE_LIB is not set: redis-session-store (no Debian package) is left out unless its gem is installed")
