@@ -120,7 +120,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	str(&c.EmbeddedRedis, "embedded-redis", "HERALD_EMBEDDED_REDIS", "127.0.0.1:6379", "address of the embedded development Redis, used when --redis is empty (falls back to a free port)")
 	str(&c.Demo, "demo", "HERALD_DEMO", "auto", "serve the demo page at /: auto (only with the embedded Redis), on, or off; it lets anyone sign in as any user, never turn it on in production")
 	fs.Usage = func() {
-		fmt.Fprintf(usage, "herald: a Socket.IO v4 notification server for Rails apps.\n\nUsage: herald [flags]\n\nEvery flag can also be set by the environment variable named after it.\n\n")
+		fmt.Fprintf(usage, "herald: a Socket.IO v4 notification server for Rails apps.\n\nUsage: herald [flags]\n       herald session decode [flags] COOKIE-VALUE   (herald session decode -h)\n\nEvery flag can also be set by the environment variable named after it.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
