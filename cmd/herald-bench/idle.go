@@ -120,66 +120,10 @@ func runIdle(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(progress, "herald-bench idle: %s namespace %s, n=%d c=%d, sources %s, RLIMIT_NOFILE %d\n",
 		res.Target, res.Namespace, cf.n, cf.c, res.Sources, soft)
 
-	// Baseline.
-	var memBase memInfo
-	var cpu0 int64
-	if *pid > 0 {
-		if memBase, err = readMem(*pid); err != nil {
-			fmt.Fprintf(stderr, "herald-bench idle: -pid %d: %v\n", *pid, err)
-			return 2
-		}
-		res.ClkTck = clockTicks()
+	p, _ := connectAndMeasure(runCtx, &res, cf.poolConfig(t, progress), *pid, *metricsURL, *settle, progress, stderr)
+	if p == nil {
+		return 2
 	}
-	gBase, gOK := res.goroutines(runCtx, *metricsURL)
-
-	// Connect phase.
-	if *pid > 0 {
-		cpu0, _ = readCPUTicks(*pid)
-	}
-	p := newPool(cf.poolConfig(t, progress))
-	st := p.dial(runCtx)
-	var cpu1 int64
-	if *pid > 0 {
-		cpu1, _ = readCPUTicks(*pid)
-	}
-	res.OK, res.Failed, res.NotAttempted = st.OK, st.Failed, st.NotAttempted
-	res.ConnectSeconds = st.Elapsed.Seconds()
-	if st.Elapsed > 0 {
-		res.ConnectRate = float64(st.OK) / st.Elapsed.Seconds()
-	}
-	fmt.Fprintf(progress, "  connect phase done: %d ok, %d failed in %.2fs; settling %v\n", st.OK, st.Failed, res.ConnectSeconds, *settle)
-
-	// Settle, then measure.
-	settleStart := time.Now()
-	sleepCtx(runCtx, *settle)
-	res.SettleSeconds = time.Since(settleStart).Seconds()
-	res.Measured = int(p.alive.Load())
-	if *pid > 0 {
-		if memLoaded, err := readMem(*pid); err != nil {
-			res.warn("reading server memory after settle: %v", err)
-		} else {
-			res.setMem(memBase, memLoaded)
-		}
-		cpu := float64(cpu1-cpu0) / float64(res.ClkTck)
-		res.CPUConnect = &cpu
-		if st.OK > 0 {
-			us := cpu / float64(st.OK) * 1e6
-			res.CPUPerConnectUS = &us
-		}
-	}
-	if gOK {
-		if gLoaded, ok := res.goroutines(runCtx, *metricsURL); ok {
-			res.GoroutinesBaseline, res.GoroutinesLoaded = &gBase, &gLoaded
-			if res.Measured > 0 {
-				per := (gLoaded - gBase) / float64(res.Measured)
-				res.GoroutinesPerConn = &per
-			}
-		}
-	}
-	if self, err := readMem(os.Getpid()); err == nil {
-		res.ClientRSS = self.RSS
-	}
-	res.ClientGoroutines = runtime.NumGoroutine()
 
 	if *hold > 0 {
 		fmt.Fprintf(progress, "  holding %d connections for %v\n", p.alive.Load(), *hold)
@@ -210,6 +154,91 @@ func runIdle(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return res.ExitCode
+}
+
+// connectAndMeasure is the connect phase shared by every subcommand: it
+// reads the server's baseline memory (pid > 0) and goroutines (metricsURL),
+// dials the pool measuring the server's CPU, waits settle (answering
+// pings), then reads memory and goroutines again, filling res. It also
+// returns the server's idle CPU use during the second half of settle, in
+// seconds of CPU per second (-1 when not measured). It returns a nil pool
+// (after printing the error) only if /proc/<pid> cannot be read.
+func connectAndMeasure(runCtx context.Context, res *idleResult, pc poolConfig, pid int, metricsURL string,
+	settle time.Duration, progress, stderr io.Writer) (*pool, float64) {
+	var memBase memInfo
+	var cpu0 int64
+	var err error
+	if pid > 0 {
+		if memBase, err = readMem(pid); err != nil {
+			fmt.Fprintf(stderr, "herald-bench: -pid %d: %v\n", pid, err)
+			return nil, -1
+		}
+		res.ClkTck = clockTicks()
+	}
+	gBase, gOK := res.goroutines(runCtx, metricsURL)
+
+	// Connect phase.
+	if pid > 0 {
+		cpu0, _ = readCPUTicks(pid)
+	}
+	p := newPool(pc)
+	st := p.dial(runCtx)
+	var cpu1 int64
+	if pid > 0 {
+		cpu1, _ = readCPUTicks(pid)
+	}
+	res.OK, res.Failed, res.NotAttempted = st.OK, st.Failed, st.NotAttempted
+	res.ConnectSeconds = st.Elapsed.Seconds()
+	if st.Elapsed > 0 {
+		res.ConnectRate = float64(st.OK) / st.Elapsed.Seconds()
+	}
+	fmt.Fprintf(progress, "  connect phase done: %d ok, %d failed in %.2fs; settling %v\n", st.OK, st.Failed, res.ConnectSeconds, settle)
+
+	// Settle, then measure; the server's idle CPU is read over the second
+	// half of the settle time, once the connect phase's work is over.
+	idleRate := -1.0
+	settleStart := time.Now()
+	sleepCtx(runCtx, settle/2)
+	var idle0 int64
+	idleStart := time.Now()
+	if pid > 0 {
+		idle0, _ = readCPUTicks(pid)
+	}
+	sleepCtx(runCtx, settle-settle/2)
+	if pid > 0 {
+		if idle1, err := readCPUTicks(pid); err == nil && time.Since(idleStart) > 0 && settle > 0 {
+			idleRate = float64(idle1-idle0) / float64(res.ClkTck) / time.Since(idleStart).Seconds()
+		}
+	}
+	res.SettleSeconds = time.Since(settleStart).Seconds()
+	res.Measured = int(p.alive.Load())
+	if pid > 0 {
+		if memLoaded, err := readMem(pid); err != nil {
+			res.warn("reading server memory after settle: %v", err)
+		} else {
+			res.setMem(memBase, memLoaded)
+		}
+		cpu := float64(cpu1-cpu0) / float64(res.ClkTck)
+		res.CPUConnect = &cpu
+		if st.OK > 0 {
+			us := cpu / float64(st.OK) * 1e6
+			res.CPUPerConnectUS = &us
+		}
+	}
+	if gOK {
+		if gLoaded, ok := res.goroutines(runCtx, metricsURL); ok {
+			res.GoroutinesBaseline, res.GoroutinesLoaded = &gBase, &gLoaded
+			if res.Measured > 0 {
+				per := (gLoaded - gBase) / float64(res.Measured)
+				res.GoroutinesPerConn = &per
+			}
+		}
+	}
+	if self, err := readMem(os.Getpid()); err == nil {
+		res.ClientRSS = self.RSS
+	}
+	res.ClientGoroutines = runtime.NumGoroutine()
+	return p, idleRate
 }
 
 func (r *idleResult) warn(format string, args ...any) {
@@ -262,7 +291,8 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
-func (r *idleResult) print(w io.Writer) {
+// printBody prints everything but the verdict.
+func (r *idleResult) printBody(w io.Writer) {
 	pct := func(k int) float64 { return 100 * float64(k) / float64(max(r.N, 1)) }
 	fmt.Fprintf(w, "target:        %s (namespace %s), sources %s\n", r.Target, r.Namespace, r.Sources)
 	fmt.Fprintf(w, "connections:   %d ok, %d failed (%.2f%%), %d not attempted, %d dropped after connecting; %d open when measured\n",
@@ -316,6 +346,10 @@ func (r *idleResult) print(w io.Writer) {
 	for _, wn := range r.Warnings {
 		fmt.Fprintln(w, "warning:      ", wn)
 	}
+}
+
+func (r *idleResult) print(w io.Writer) {
+	r.printBody(w)
 	verdict := "PASS"
 	if r.ExitCode != 0 {
 		verdict = "FAIL (more than 0.1% of connections failed or dropped)"

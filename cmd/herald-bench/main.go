@@ -14,7 +14,13 @@ import (
 
 // subcommands by name; each returns the process exit code.
 var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	"idle": runIdle,
+	"idle":      runIdle,
+	"unicast":   deliverySubcommand("unicast"),
+	"burst":     deliverySubcommand("burst"),
+	"broadcast": deliverySubcommand("broadcast"),
+	"emitter":   deliverySubcommand("emitter"),
+	"suite":     deliverySubcommand("suite"),
+	"report":    runReport,
 }
 
 func main() {
@@ -41,8 +47,21 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: herald-bench <subcommand> [flags]
 
 subcommands:
-  idle    open N idle Socket.IO connections and measure the server's
-          memory, goroutines and CPU per connection
+  idle       open N idle Socket.IO connections and measure the server's
+             memory, goroutines and CPU per connection
+  unicast    N connections, one user each; notifications to random users
+             at -rate/s for -duration via Redis PUBLISH on herald:notify:
+             latency p50/p99/p99.9, exact loss/duplicate/misroute
+             accounting, server CPU per delivery
+  burst      the same, -burst notifications published as fast as possible:
+             deliveries/s, server CPU per delivery
+  broadcast  {"broadcast":true} -broadcasts times to every connection:
+             fan-out deliveries/s, latency, server CPU per delivery
+  emitter    unicast and broadcast in the Socket.IO Redis emitter format
+             (socket.io#/#user:<id># and socket.io#/#)
+  suite      the idle measurement, then unicast, burst, broadcast and both
+             emitter phases on one set of connections (-phases to choose)
+  report     Markdown comparison table from suite -json result files
 
 run "herald-bench <subcommand> -h" for its flags.
 `)

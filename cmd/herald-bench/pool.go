@@ -20,8 +20,9 @@ type poolConfig struct {
 	Concurrency int  // dials in flight at once
 	Spread      bool // spread source addresses over 127.0.0.2-254 for a loopback target
 	// Cookie, Auth and Origin are templates: "{i}" is replaced by the
-	// connection index. Auth, when set, is a JSON object.
+	// connection index plus IndexBase. Auth, when set, is a JSON object.
 	Cookie, Auth, Origin string
+	IndexBase            int
 	HandshakeTimeout     time.Duration
 	// OnEvent receives every event on every connection, on that
 	// connection's reading goroutine; raw is the JSON array
@@ -97,10 +98,11 @@ func (p *pool) dial(ctx context.Context) dialStats {
 func (p *pool) dialOne(ctx context.Context, i int) {
 	cfg := p.cfg.Target.base // copy
 	cfg.LocalAddr = p.cfg.Target.localAddr(i, p.cfg.Spread)
-	cfg.Cookie = subst(p.cfg.Cookie, i)
-	cfg.Origin = subst(p.cfg.Origin, i)
+	ti := p.cfg.IndexBase + i
+	cfg.Cookie = subst(p.cfg.Cookie, ti)
+	cfg.Origin = subst(p.cfg.Origin, ti)
 	if p.cfg.Auth != "" {
-		cfg.Auth = []byte(subst(p.cfg.Auth, i))
+		cfg.Auth = []byte(subst(p.cfg.Auth, ti))
 	}
 	cfg.HandshakeTimeout = p.cfg.HandshakeTimeout
 	c, err := sioclient.Dial(ctx, &cfg)

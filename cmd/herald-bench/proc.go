@@ -66,33 +66,46 @@ func parseStatus(r io.Reader) (memInfo, error) {
 
 // readCPUTicks returns utime+stime of a process in clock ticks.
 func readCPUTicks(pid int) (int64, error) {
+	ut, st, err := readCPUSplit(pid)
+	return ut + st, err
+}
+
+// readCPUSplit returns utime and stime of a process in clock ticks.
+func readCPUSplit(pid int) (utime, stime int64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return parseStat(b)
+	return parseStatSplit(b)
 }
 
 // parseStat extracts utime (field 14) + stime (field 15) from the
+// contents of /proc/<pid>/stat.
+func parseStat(b []byte) (int64, error) {
+	ut, st, err := parseStatSplit(b)
+	return ut + st, err
+}
+
+// parseStatSplit extracts utime (field 14) and stime (field 15) from the
 // contents of /proc/<pid>/stat. The command name (field 2) is in
 // parentheses and may itself contain spaces and parentheses, so fields
 // are counted from the last ')'.
-func parseStat(b []byte) (int64, error) {
+func parseStatSplit(b []byte) (utime, stime int64, err error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, errors.New("malformed stat: no ')'")
+		return 0, 0, errors.New("malformed stat: no ')'")
 	}
 	f := strings.Fields(string(b[i+1:]))
 	// f[0] is field 3 (state), so field k is f[k-3].
 	if len(f) < 13 {
-		return 0, errors.New("malformed stat: too few fields")
+		return 0, 0, errors.New("malformed stat: too few fields")
 	}
 	ut, err1 := strconv.ParseInt(f[14-3], 10, 64)
 	st, err2 := strconv.ParseInt(f[15-3], 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("malformed stat: %w", err)
+		return 0, 0, fmt.Errorf("malformed stat: %w", err)
 	}
-	return ut + st, nil
+	return ut, st, nil
 }
 
 // atClkTck is the auxiliary vector entry that carries sysconf(_SC_CLK_TCK).

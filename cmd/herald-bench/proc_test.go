@@ -44,6 +44,9 @@ func TestParseStat(t *testing.T) {
 	if err != nil || got != 325 {
 		t.Fatalf("parseStat = %d, %v; want 325", got, err)
 	}
+	if ut, st, err := parseStatSplit([]byte(line)); err != nil || ut != 250 || st != 75 {
+		t.Fatalf("parseStatSplit = %d, %d, %v; want 250, 75", ut, st, err)
+	}
 	for _, bad := range []string{"", "1234 (x) S 1 2", "1 (x) S 1 1 1 0 -1 0 0 0 0 0 u s"} {
 		if _, err := parseStat([]byte(bad)); err == nil {
 			t.Errorf("parseStat(%q) succeeded", bad)

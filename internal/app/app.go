@@ -155,9 +155,9 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()
+	stopPprof := func() {}
 	if a.cfg.Pprof != "" {
-		stop := a.servePprof(&wg, errc)
-		defer stop()
+		stopPprof = a.servePprof(&wg, errc)
 	}
 	a.log.Info("herald listening", "addr", a.ln.Addr().String(), "auth", a.cfg.AuthModes)
 	var runErr error
@@ -171,6 +171,7 @@ func (a *App) Run(ctx context.Context) error {
 	err := errors.Join(runErr, a.http.Shutdown(sctx), a.io.Shutdown(sctx))
 	a.io = nil // shut down
 	a.cancel()
+	stopPprof() // before the wait: its goroutine is one of those waited for
 	wg.Wait()
 	a.close()
 	return err

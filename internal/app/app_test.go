@@ -277,3 +277,44 @@ func metric(t *testing.T, addr, name string) float64 {
 	}
 	return 0
 }
+
+// TestShutdownWithPprof: SIGTERM (the context ending) stops a node that
+// also serves pprof, within the bound.
+func TestShutdownWithPprof(t *testing.T) {
+	rs := startRedis(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pprofAddr := ln.Addr().String()
+	ln.Close()
+	cfg, err := config.Load([]string{"--listen", "127.0.0.1:0", "--redis", rs.url(), "--pprof", pprofAddr,
+		"--shutdown-timeout", "2s"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	eventually(t, 5*time.Second, "pprof answers", func() bool {
+		resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a node serving pprof did not stop")
+	}
+}
