@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,10 +16,11 @@ type conn struct {
 	srv *Server
 	eio *engineio.Session
 
-	mu      sync.Mutex
-	sockets []*Socket // one per joined namespace; usually one
-	partial *partialPacket
-	closed  bool
+	mu         sync.Mutex
+	sockets    []*Socket // one per joined namespace; usually one
+	connecting []string  // namespaces whose CONNECT is in the middleware
+	partial    *partialPacket
+	closed     bool
 
 	connectTimeout timewheel.Entry
 }
@@ -129,8 +131,8 @@ func (c *conn) onConnect(p Packet) {
 			Data: json.RawMessage(`{"message":"Invalid namespace"}`)})
 		return
 	}
-	if c.socket(nsp.name) != nil {
-		return // already connected there
+	if !c.beginConnect(nsp.name) {
+		return // connected there already, or being connected: one at a time
 	}
 	auth := emptyAuth
 	if p.Data != nil {
@@ -139,10 +141,38 @@ func (c *conn) onConnect(p Packet) {
 	nsp.connect(c, auth)
 }
 
+// beginConnect reserves a namespace for a CONNECT, so a client repeating
+// CONNECT cannot make the server run its (possibly costly) middleware more
+// than once at a time.
+func (c *conn) beginConnect(nsp string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if slices.Contains(c.connecting, nsp) || slices.ContainsFunc(c.sockets, func(s *Socket) bool { return s.nsp.name == nsp }) {
+		return false
+	}
+	c.connecting = append(c.connecting, nsp)
+	return true
+}
+
+// endConnectLocked releases the reservation of beginConnect.
+func (c *conn) endConnectLocked(nsp string) {
+	if i := slices.Index(c.connecting, nsp); i >= 0 {
+		c.connecting = slices.Delete(c.connecting, i, i+1)
+	}
+}
+
+// refused ends a CONNECT the middleware refused.
+func (c *conn) refused(nsp string) {
+	c.mu.Lock()
+	c.endConnectLocked(nsp)
+	c.mu.Unlock()
+}
+
 // attach records a socket that passed its namespace's middleware.
 func (c *conn) attach(s *Socket) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.endConnectLocked(s.nsp.name)
 	if c.closed {
 		return false
 	}

@@ -95,6 +95,7 @@ func runMiddleware(m Middleware, s *Socket) (err error) {
 
 func (n *Namespace) admit(s *Socket, err error) {
 	if err != nil {
+		s.conn.refused(n.name)
 		s.conn.sendPacket(Packet{Type: PacketConnectError, Namespace: n.name, Data: connectErrorJSON(err)})
 		return
 	}

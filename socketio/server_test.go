@@ -1489,3 +1489,35 @@ func pollingFleet(b *testing.B, n int) (*socketio.Namespace, func(lo, hi int)) {
 	}
 	return nsp, drain
 }
+
+// TestRepeatedConnectRunsMiddlewareOnce: a client repeating CONNECT while
+// the middleware (say, a database lookup) runs cannot make the server run
+// it again and again; it is connected once.
+func TestRepeatedConnectRunsMiddlewareOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	var calls atomic.Int32
+	h.io.Of("/").Use(func(*socketio.Socket) error {
+		calls.Add(1)
+		<-release
+		return nil
+	})
+	h.track(h.io.Of("/"), nil)
+
+	c := h.dial()
+	for range 50 {
+		c.send("40")
+	}
+	time.Sleep(100 * time.Millisecond) // let the server read them all
+	unblock()
+	c.expectConnect("/")
+	h.nextSocket()
+	c.send("40") // connected already: ignored too
+	time.Sleep(50 * time.Millisecond)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("middleware ran %d times for one connection, want 1", n)
+	}
+}
