@@ -159,6 +159,9 @@ func (c *conn) endConnectLocked(nsp string) {
 	if i := slices.Index(c.connecting, nsp); i >= 0 {
 		c.connecting = slices.Delete(c.connecting, i, i+1)
 	}
+	if len(c.connecting) == 0 {
+		c.connecting = nil // an idle connection keeps no backing array
+	}
 }
 
 // refused ends a CONNECT the middleware refused.
