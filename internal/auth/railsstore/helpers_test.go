@@ -5,16 +5,13 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"math"
-	"math/big"
 	"net/http"
 	"os"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/heraldrt/herald/internal/auth"
+
+	"github.com/heraldrt/herald/internal/rubymarshal/jsoneq"
 )
 
 // storeVector is one line of testdata/stores.jsonl (the shared vectors,
@@ -113,80 +110,8 @@ func handshake(cookieHeader string) *auth.Handshake {
 	return &auth.Handshake{Header: h}
 }
 
-// jsonEqual compares two JSON texts as README §1 values: object member
-// order is ignored; a number with ".", "e" or "E" is a Float (compared as
-// an IEEE double, sign of zero included), any other an Integer (compared
-// exactly).
-func jsonEqual(a, b []byte) (bool, error) {
-	va, err := decodeJSON(a)
-	if err != nil {
-		return false, fmt.Errorf("first: %w", err)
-	}
-	vb, err := decodeJSON(b)
-	if err != nil {
-		return false, fmt.Errorf("second: %w", err)
-	}
-	return valueEqual(va, vb), nil
-}
-
-func decodeJSON(b []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
-	}
-	if d.More() {
-		return nil, fmt.Errorf("trailing data")
-	}
-	return v, nil
-}
-
-func valueEqual(a, b any) bool {
-	switch x := a.(type) {
-	case json.Number:
-		y, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		fx, fy := strings.ContainsAny(string(x), ".eE"), strings.ContainsAny(string(y), ".eE")
-		if fx != fy {
-			return false
-		}
-		if fx {
-			p, err1 := x.Float64()
-			q, err2 := y.Float64()
-			return err1 == nil && err2 == nil && math.Float64bits(p) == math.Float64bits(q)
-		}
-		p, ok1 := new(big.Int).SetString(string(x), 10)
-		q, ok2 := new(big.Int).SetString(string(y), 10)
-		return ok1 && ok2 && p.Cmp(q) == 0
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !valueEqual(v, w) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !valueEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return reflect.DeepEqual(a, b)
-}
+// jsonEqual compares two session JSON texts (see package jsoneq).
+func jsonEqual(a, b []byte) (bool, error) { return jsoneq.Equal(a, b) }
 
 func assertJSON(tb testing.TB, got, want []byte) {
 	tb.Helper()

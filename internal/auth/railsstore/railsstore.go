@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/auth"
+	"github.com/heraldrt/herald/internal/auth/sessioncheck"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -190,27 +191,7 @@ func unixSeconds(t time.Time) float64 {
 // It checks with pipelined EXISTS, one round trip per batch, and returns
 // an error, not a verdict, when Redis cannot answer.
 func (s *Store) Missing(ctx context.Context, refs []string) ([]string, error) {
-	const batch = 1000
-	var missing []string
-	for len(refs) > 0 {
-		n := min(batch, len(refs))
-		chunk := refs[:n]
-		refs = refs[n:]
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.IntCmd, len(chunk))
-		for i, key := range chunk {
-			cmds[i] = pipe.Exists(ctx, key)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("rails session store check: %w", err)
-		}
-		for i, c := range cmds {
-			if c.Val() == 0 {
-				missing = append(missing, chunk[i])
-			}
-		}
-	}
-	return missing, nil
+	return sessioncheck.Missing(ctx, s.rdb, refs, sessioncheck.Exists)
 }
 
 // KeyspacePattern returns the keyspace-notification channel pattern that

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/auth"
+	"github.com/heraldrt/herald/internal/auth/sessioncheck"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -112,41 +113,15 @@ func (s *Store) lookup(ctx context.Context, token string) ([]byte, error) {
 	return s.rdb.HGet(ctx, s.opts.HashName, token).Bytes()
 }
 
-// Missing returns the tokens among refs whose session no longer exists.
-// It checks in pipelined batches: one round trip per batch.
+// Missing returns the tokens among refs whose session no longer exists,
+// checked in pipelined batches.
 func (s *Store) Missing(ctx context.Context, refs []string) ([]string, error) {
-	const batch = 1000
-	var missing []string
-	for len(refs) > 0 {
-		n := min(batch, len(refs))
-		chunk := refs[:n]
-		refs = refs[n:]
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.BoolCmd, len(chunk))
-		for i, tok := range chunk {
-			if s.opts.Layout == Key {
-				cmds[i] = existsBool(ctx, pipe, s.opts.KeyPrefix+tok)
-			} else {
-				cmds[i] = pipe.HExists(ctx, s.opts.HashName, tok)
-			}
+	return sessioncheck.Missing(ctx, s.rdb, refs, func(ctx context.Context, p redis.Pipeliner, tok string) *redis.BoolCmd {
+		if s.opts.Layout == Key {
+			return sessioncheck.Exists(ctx, p, s.opts.KeyPrefix+tok)
 		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("redis session check: %w", err)
-		}
-		for i, c := range cmds {
-			if !c.Val() {
-				missing = append(missing, chunk[i])
-			}
-		}
-	}
-	return missing, nil
-}
-
-// existsBool queues EXISTS key and adapts its count to a BoolCmd.
-func existsBool(ctx context.Context, pipe redis.Pipeliner, key string) *redis.BoolCmd {
-	cmd := redis.NewBoolCmd(ctx, "exists", key)
-	_ = pipe.Process(ctx, cmd)
-	return cmd
+		return p.HExists(ctx, s.opts.HashName, tok)
+	})
 }
 
 // KeyspacePattern returns the keyspace-notification channel pattern that
