@@ -39,8 +39,8 @@ func (d *Deliverer) Notify(source string, payload []byte) {
 		d.Log.Warn("dropping an invalid notification", "source", source, "err", err, "bytes", len(payload))
 		return
 	}
+	d.Metrics.MessagesReceived.WithLabelValues(source).Add(float64(len(msgs)))
 	for i := range msgs {
-		d.Metrics.MessagesReceived.WithLabelValues(source).Inc()
 		d.one(&msgs[i])
 	}
 	d.Metrics.DeliveryLatency.Observe(time.Since(start).Seconds())
