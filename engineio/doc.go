@@ -9,8 +9,10 @@
 // # Design
 //
 // WebSocket connections are upgraded by net/http and then handed to an
-// event loop (lesismal/nbio): an idle WebSocket session holds no goroutine
-// and no buffer, only its state. Heartbeats and timeouts for all sessions
+// epoll event loop (on Linux; elsewhere each WebSocket has a reading
+// goroutine): an idle WebSocket session holds no goroutine and no buffer,
+// only its state. The loop waits in the Go runtime's own network poller, not
+// in a blocking system call, so an idle server costs no scheduler churn. Heartbeats and timeouts for all sessions
 // run on one shared timer wheel. A Message is encoded once, whatever the
 // number of recipients: its WebSocket frame is built on first send and the
 // same bytes are written to every connection.

@@ -1278,7 +1278,7 @@ func TestUpgradeWithoutProbeIsDropped(t *testing.T) {
 // write as the HTTP upgrade request, as a client may. Those bytes are read
 // by net/http before the connection reaches the event loop: the server
 // must still answer them (it used to write the "3probe" on a connection
-// not yet registered with nbio, a nil dereference that also left the
+// not yet registered with the event loop, a nil dereference that also left the
 // session's lock held), and an upgrade completed that early must not be
 // undone by the upgrade timeout (the probe's timer, armed after the
 // handshake returned, used to close the WebSocket the session had already
@@ -1386,7 +1386,7 @@ func TestShutdown(t *testing.T) {
 }
 
 // TestShutdownTwice: a second Shutdown (a signal handler and a deferred
-// call, say) returns instead of panicking in nbio's Engine.Stop.
+// call, say) returns (the first event loop, nbio, panicked on a second Stop).
 func TestShutdownTwice(t *testing.T) {
 	srv, err := engineio.NewServer(nil)
 	if err != nil {
@@ -1402,8 +1402,8 @@ func TestShutdownTwice(t *testing.T) {
 }
 
 // TestNewServerShutdownAtOnce shuts servers down right after creating
-// them, before their event loops have had time to start (nbio used to
-// lose such a stop and spin for ever).
+// them, before their event loops have had time to start (nbio, the first
+// event loop, lost such a stop and spun for ever).
 func TestNewServerShutdownAtOnce(t *testing.T) {
 	for range 50 {
 		srv, err := engineio.NewServer(nil)

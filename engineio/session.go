@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/cookie"
+	"github.com/heraldrt/herald/internal/evloop"
 	"github.com/heraldrt/herald/internal/timewheel"
-	"github.com/lesismal/nbio"
 )
 
 // Close reasons passed to a session's OnClose callback; the same strings as
@@ -188,7 +188,7 @@ func (s *Session) sendPacket(p Packet, frame func() []byte) error {
 		s.mu.Unlock()
 		if err != nil {
 			reason := ReasonTransportError
-			if errors.Is(err, nbio.ErrOverflow) {
+			if errors.Is(err, evloop.ErrOverflow) {
 				reason = ReasonSlowClient
 			}
 			s.closeWith(reason, silent)

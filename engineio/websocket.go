@@ -9,30 +9,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/heraldrt/herald/internal/evloop"
 	"github.com/heraldrt/herald/internal/timewheel"
-	"github.com/lesismal/nbio"
-	"github.com/lesismal/nbio/logging"
 )
 
 // handshakeWriteTimeout bounds writing the 101 response.
 const handshakeWriteTimeout = 10 * time.Second
 
 // wsLayer runs WebSocket connections. The HTTP upgrade is served by
-// net/http; the socket is then handed to an nbio event loop, so an idle
-// WebSocket holds no goroutine and no buffer, only a small wsConn. Sockets
-// that cannot be handed over (TLS served by net/http) fall back to a reading
-// goroutine each.
+// net/http; the socket is then handed to an event loop (internal/evloop),
+// so an idle WebSocket holds no goroutine and no buffer, only a small
+// wsConn. Sockets that cannot be handed over (TLS served by net/http, or a
+// system without the event loop) fall back to a reading goroutine each.
 type wsLayer struct {
 	srv    *Server
-	engine *nbio.Engine
+	engine *evloop.Engine // nil: every connection has a reading goroutine
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when the engine has stopped
@@ -41,11 +38,11 @@ type wsLayer struct {
 // wsConn is one WebSocket connection and what it currently serves: a
 // *Session, or a *wsProbe while it tries to take over a polling session.
 type wsConn struct {
-	nc net.Conn // *nbio.Conn, or a blocking conn in fallback mode
+	nc io.WriteCloser // *evloop.Conn, or a blocking conn in fallback mode
 
 	// feedMu serialises onData: the bytes read with the HTTP request,
 	// then the event loop's. It also orders the event loop after accept
-	// for the race detector, which cannot see nbio's hand-over through
+	// for the race detector, which cannot see the hand-over through
 	// epoll: accept holds it while registering the connection, and both
 	// event-loop callbacks take it first. That works only if nothing
 	// writes feedMu before accept locks it, so wsConn is never built
@@ -59,136 +56,38 @@ type wsConn struct {
 }
 
 func newWSLayer(srv *Server) (*wsLayer, error) {
-	npoller := runtime.GOMAXPROCS(0)
-	engine := nbio.NewEngine(nbio.Config{
-		Name:               "engineio",
-		NPoller:            npoller,
-		ReadBufferSize:     32 << 10,
-		MaxWriteBufferSize: srv.opts.MaxWriteBuffer,
-	})
-	l := &wsLayer{srv: srv, engine: engine, stopped: make(chan struct{})}
-	engine.OnData(func(c *nbio.Conn, data []byte) {
-		switch o := c.Session().(type) {
-		case *wsConn:
-			l.onData(o, data)
-		case pollerStarted:
-			select {
-			case o <- struct{}{}:
-			default:
+	l := &wsLayer{srv: srv, stopped: make(chan struct{})}
+	engine, err := evloop.New(evloop.Config{
+		ReadBufferSize: 32 << 10,
+		MaxWriteBuffer: srv.opts.MaxWriteBuffer,
+		OnData: func(c *evloop.Conn, data []byte) {
+			if wc, ok := c.Session().(*wsConn); ok {
+				l.onData(wc, data)
 			}
-		}
+		},
+		OnClose: func(c *evloop.Conn, err error) {
+			if wc, ok := c.Session().(*wsConn); ok {
+				l.onClose(wc, err)
+			}
+		},
 	})
-	engine.OnClose(func(c *nbio.Conn, err error) {
-		if wc, ok := c.Session().(*wsConn); ok {
-			l.onClose(wc, err)
-		}
-	})
-	quietNBIO.Do(func() { logging.SetLogger(nbioLogger{}) })
-	if err := engine.Start(); err != nil {
+	switch {
+	case errors.Is(err, evloop.ErrUnsupported):
+		close(l.stopped)
+	case err != nil:
 		return nil, fmt.Errorf("engineio: start websocket event loop: %w", err)
-	}
-	if err := waitPollers(engine, npoller); err != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = engine.Shutdown(ctx)
-		return nil, fmt.Errorf("engineio: start websocket event loop: %w", err)
+	default:
+		l.engine = engine
 	}
 	return l, nil
 }
 
-// pollerStarted is the nbio session of the connections waitPollers uses.
-type pollerStarted chan struct{}
-
-// waitPollers returns once every poller goroutine of engine runs its event
-// loop. An nbio poller clears its stop flag when its goroutine starts, so an
-// Engine.Stop that comes earlier (a server shut down right after NewServer,
-// as in tests and examples) is lost: the poller then spins on its wake-up
-// event for ever and Stop never returns. A byte sent through a connection
-// that each poller watches proves that its loop has started.
-func waitPollers(engine *nbio.Engine, n int) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	started := make(pollerStarted, n)
-	var conns, clients []io.Closer
-	defer func() {
-		// The event loop's ends first: closed after their peers, they
-		// could report the peers' hang-up after their fds are reused by
-		// the server's first WebSocket connections, and nbio would close
-		// those.
-		for _, c := range append(conns, clients...) {
-			_ = c.Close()
-		}
-	}()
-	covered := make([]bool, n)
-	tries := 0
-	for left := n; left > 0; {
-		if tries++; tries > 8*n+16 {
-			return errors.New("cannot reach every poller")
-		}
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			return err
-		}
-		clients = append(clients, client)
-		server, err := ln.Accept()
-		if err != nil {
-			return err
-		}
-		nc, err := nbio.NBConn(server) // the poller is chosen by fd
-		if err != nil {
-			_ = server.Close()
-			return err
-		}
-		i := nc.Hash() % n
-		if covered[i] {
-			_ = nc.Close() // frees its fd: the next one differs
-			continue
-		}
-		covered[i] = true
-		conns = append(conns, nc)
-		left--
-		nc.SetSession(started)
-		if _, err := engine.AddConn(nc); err != nil {
-			return err
-		}
-		if _, err := client.Write([]byte{0}); err != nil {
-			return err
-		}
-	}
-	t := time.NewTimer(10 * time.Second)
-	defer t.Stop()
-	for range n {
-		select {
-		case <-started:
-		case <-t.C:
-			return errors.New("event loop did not start")
-		}
-	}
-	return nil
-}
-
-var quietNBIO sync.Once
-
-// nbioLogger keeps nbio's process-wide logger off stdout: it drops
-// nbio's informational lines (one per engine start and stop) and passes
-// warnings and errors to slog.Default.
-type nbioLogger struct{}
-
-func (nbioLogger) Debug(string, ...any) {}
-func (nbioLogger) Info(string, ...any)  {}
-func (nbioLogger) Warn(format string, v ...any) {
-	slog.Warn(fmt.Sprintf(format, v...), "component", "nbio")
-}
-func (nbioLogger) Error(format string, v ...any) {
-	slog.Error(fmt.Sprintf(format, v...), "component", "nbio")
-}
-
-// shutdown stops the event loop. It may be called again (nbio's Stop may
-// not: it panics the second time).
+// shutdown stops the event loop, closing its connections. It may be
+// called again.
 func (l *wsLayer) shutdown(ctx context.Context) error {
+	if l.engine == nil {
+		return nil
+	}
 	l.stopOnce.Do(func() {
 		go func() {
 			l.engine.Stop()
@@ -232,22 +131,22 @@ func (l *wsLayer) accept(w http.ResponseWriter, r *http.Request, owner any, firs
 	wc := new(wsConn)
 	wc.owner = owner
 	wc.reader.limit = l.srv.opts.MaxPayload
-	if nc, err := nbio.NBConn(raw); err == nil {
-		wc.nc = nc
-		nc.SetSession(wc)
-		// Register the connection before handling bytes the client sent
-		// with its request: answering them writes to it, which nbio only
-		// allows once it is registered. feedMu holds back the event
-		// loop's bytes, which come after them.
+	if l.engine != nil {
+		// feedMu holds back the event loop's bytes until the bytes the
+		// client sent with its request have been handled.
 		wc.feedMu.Lock()
 		defer wc.feedMu.Unlock()
-		if _, err := l.engine.AddConn(nc); err != nil {
-			return nil
+		nc, err := l.engine.Add(raw, wc)
+		switch {
+		case err == nil:
+			wc.nc = nc
+			if len(early) > 0 {
+				l.feedLocked(wc, early)
+			}
+			return wc
+		case !errors.Is(err, evloop.ErrNotSocket):
+			return nil // raw is closed
 		}
-		if len(early) > 0 {
-			l.feedLocked(wc, early)
-		}
-		return wc
 	}
 	wc.nc = &deadlineConn{Conn: raw}
 	go l.readLoop(wc, raw, early)
@@ -416,7 +315,7 @@ func (wc *wsConn) setOwner(o any) {
 }
 
 // onClose ends what the connection served; err is why the event loop
-// closed it (nbio.ErrOverflow: the client did not read its backlog).
+// closed it (evloop.ErrOverflow: the client did not read its backlog).
 func (l *wsLayer) onClose(wc *wsConn, err error) {
 	wc.feedMu.Lock() // orders this after accept; see feedMu
 	wc.feedMu.Unlock()
@@ -431,7 +330,7 @@ func (l *wsLayer) onClose(wc *wsConn, err error) {
 		o.mu.Unlock()
 		if mine {
 			reason := ReasonTransportClose
-			if errors.Is(err, nbio.ErrOverflow) {
+			if errors.Is(err, evloop.ErrOverflow) {
 				reason = ReasonSlowClient
 			}
 			o.closeWith(reason, silent)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/heraldrt/herald/internal/app"
 	"github.com/heraldrt/herald/internal/config"
-	"github.com/lesismal/nbio/logging"
 )
 
 // gcPercent is herald's default GOGC. Its live heap is small (a few
@@ -47,7 +46,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	log := newLogger(cfg, stderr)
-	logging.SetLevel(logging.LevelError) // the event loop's own start/stop chatter
 	a, err := app.New(cfg, log)
 	if err != nil {
 		log.Error("herald failed to start", "err", err)

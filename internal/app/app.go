@@ -77,7 +77,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	a.buildRevocation()
 	a.deliver = &deliver.Deliverer{NS: a.nsp, RevokeSession: a.revokeSession, Metrics: a.metrics, Log: log,
 		EmitterPrefix: cfg.EmitterPrefix}
-	a.bus = bus.New(a.rdb, a.subscription(), log)
+	a.bus = bus.New(a.rdb.Options(), a.subscription(), log)
 	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
