@@ -38,7 +38,9 @@ type Wheel struct {
 	mu    sync.Mutex
 	slots [][]slotItem
 	now   int64 // last tick processed
+	items int   // slot items held, stale ones included
 
+	wake chan struct{} // an empty wheel waits here for its first item
 	stop chan struct{}
 	done chan struct{}
 }
@@ -50,6 +52,7 @@ func New(tick time.Duration, slots int) *Wheel {
 		tick:  tick,
 		start: time.Now(),
 		slots: make([][]slotItem, slots),
+		wake:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -61,14 +64,27 @@ func New(tick time.Duration, slots int) *Wheel {
 // replacing any deadline it had.
 func (w *Wheel) Schedule(e *Entry, d time.Duration) {
 	w.mu.Lock()
-	due := w.tickOf(time.Now().Add(d))
+	now := time.Now()
+	if w.items == 0 {
+		// Nothing to fire in the ticks an empty wheel slept through.
+		w.now = max(w.now, w.tickOf(now)-1)
+	}
+	due := w.tickOf(now.Add(d))
 	if due <= w.now {
 		due = w.now + 1
 	}
 	e.due.Store(due)
 	i := due % int64(len(w.slots))
 	w.slots[i] = append(w.slots[i], slotItem{e, due})
+	w.items++
+	first := w.items == 1
 	w.mu.Unlock()
+	if first {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Cancel unschedules e. A callback already running is not interrupted.
@@ -88,11 +104,22 @@ func (w *Wheel) tickOf(t time.Time) int64 {
 	return int64((t.Sub(w.start) + w.tick - 1) / w.tick)
 }
 
+// run ticks while the wheel holds items. An empty wheel (a Socket.IO
+// server between connects, say) sleeps until Schedule wakes it: an idle
+// server should not wake up a hundred times a second for nothing.
 func (w *Wheel) run() {
 	defer close(w.done)
 	t := time.NewTicker(w.tick)
 	defer t.Stop()
 	for {
+		if w.empty() {
+			select {
+			case <-w.stop:
+				return
+			case <-w.wake:
+				t.Reset(w.tick)
+			}
+		}
 		select {
 		case <-w.stop:
 			return
@@ -102,11 +129,22 @@ func (w *Wheel) run() {
 	}
 }
 
+func (w *Wheel) empty() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.items == 0
+}
+
 // advance fires every slot up to tick target.
 func (w *Wheel) advance(target int64) {
 	for {
 		w.mu.Lock()
 		if w.now >= target {
+			w.mu.Unlock()
+			return
+		}
+		if w.items == 0 {
+			w.now = target // nothing to fire in between: skip the ticks
 			w.mu.Unlock()
 			return
 		}
@@ -130,6 +168,7 @@ func (w *Wheel) advance(target int64) {
 			}
 		}
 		w.slots[i] = append(w.slots[i], keep...)
+		w.items -= len(items) - len(keep)
 		w.mu.Unlock()
 		for _, e := range fire {
 			e.fn()

@@ -49,3 +49,44 @@ func TestRescheduleReplacesAndCancelStops(t *testing.T) {
 		t.Fatalf("a fired %d (want 1), cancelled b fired %d (want 0)", a.Load(), b.Load())
 	}
 }
+
+// An emptied wheel sleeps, and an entry scheduled after a long sleep fires
+// on time (the ticks slept through are skipped, not replayed).
+func TestEmptyWheelSleepsAndWakes(t *testing.T) {
+	w := New(time.Millisecond, 8)
+	defer w.Stop()
+	fired := make(chan struct{}, 1)
+	var e Entry
+	e.Init(func() { fired <- struct{}{} })
+	for round := range 3 {
+		w.Schedule(&e, 3*time.Millisecond)
+		select {
+		case <-fired:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("round %d: entry never fired", round)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for !w.empty() {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: wheel still holds items after its only entry fired", round)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(30 * time.Millisecond) // many ticks with nothing to do
+	}
+	// A cancelled entry's stale item is dropped too.
+	w.Schedule(&e, 5*time.Millisecond)
+	w.Cancel(&e)
+	deadline := time.Now().Add(2 * time.Second)
+	for !w.empty() {
+		if time.Now().After(deadline) {
+			t.Fatal("wheel still holds a cancelled item")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-fired:
+		t.Fatal("cancelled entry fired")
+	default:
+	}
+}
