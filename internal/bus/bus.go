@@ -48,6 +48,8 @@ type Bus struct {
 	sub    Subscription
 	log    *slog.Logger
 	health time.Duration // a quiet line is PINGed after this long
+	// noLoop reads with a goroutine, as for TLS (tests of that path).
+	noLoop bool
 	up     atomic.Bool
 	// retrying is set once a failed attempt was logged, so an outage is
 	// logged once, not at every retry.
@@ -73,6 +75,10 @@ func (b *Bus) Run(ctx context.Context) error {
 	})
 	if err != nil && !errors.Is(err, evloop.ErrUnsupported) {
 		return fmt.Errorf("bus: %w", err)
+	}
+	if b.noLoop && loop != nil {
+		loop.Stop()
+		loop = nil
 	}
 	if loop != nil {
 		defer loop.Stop()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,5 +141,129 @@ func TestBusWithWrongPasswordStaysDown(t *testing.T) {
 	_ = b.Run(ctx)
 	if b.Up() {
 		t.Fatal("Up() with a refused AUTH")
+	}
+}
+
+// The goroutine reader (TLS connections, systems without the event loop)
+// delivers and resubscribes like the event loop.
+func TestBusWithoutTheEventLoop(t *testing.T) {
+	rdb := testredis.Client(t)
+	p := testredis.Prefix(t)
+	rec := &received{}
+	b := New(rdb.Options(), Subscription{
+		Channels: []string{p + "notify"},
+		Handle:   func(channel, _ string, payload []byte) { rec.add(channel + " " + string(payload)) },
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.noLoop = true
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the subscription", b.Up)
+	big := strings.Repeat("x", 100<<10)
+	for _, m := range []string{"one", big} {
+		if err := rdb.Publish(ctx, p+"notify", m).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "two messages", func() bool { m, _ := rec.snapshot(); return len(m) == 2 })
+	if m, _ := rec.snapshot(); m[0] != p+"notify one" || m[1] != p+"notify "+big {
+		t.Fatalf("got %.40q", m)
+	}
+}
+
+// fakeRedis accepts subscriber connections, confirms one SUBSCRIBE and
+// then answers PINGs only if told to: a half-open line when not.
+type fakeRedis struct {
+	ln      net.Listener
+	answer  bool
+	accepts atomic.Int32
+	pings   atomic.Int32
+}
+
+func newFakeRedis(t *testing.T, answer bool) *fakeRedis {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeRedis{ln: ln, answer: answer}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			f.accepts.Add(1)
+			wg.Add(1)
+			go func() { defer wg.Done(); f.serve(c) }()
+		}
+	}()
+	return f
+}
+
+func (f *fakeRedis) serve(c net.Conn) {
+	defer c.Close()
+	var r respReader
+	buf := make([]byte, 4096)
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		err = r.feed(buf[:n], func(v *reply) error {
+			switch strings.ToUpper(string(v.elems[0].str)) {
+			case "SUBSCRIBE":
+				_, err := c.Write([]byte("*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"))
+				return err
+			case "PING":
+				f.pings.Add(1)
+				if f.answer {
+					_, err := c.Write([]byte("*2\r\n$4\r\npong\r\n$0\r\n\r\n"))
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return
+		}
+	}
+}
+
+func runFakeBus(t *testing.T, f *fakeRedis) *Bus {
+	b := New(&redis.Options{Addr: f.ln.Addr().String()}, Subscription{Channels: []string{"c"},
+		Handle: func(string, string, []byte) {}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.health = 30 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return b
+}
+
+// A quiet line that answers PING stays up on its first connection.
+func TestBusPingsAQuietLine(t *testing.T) {
+	f := newFakeRedis(t, true)
+	b := runFakeBus(t, f)
+	waitFor(t, "the subscription", b.Up)
+	waitFor(t, "three PINGs", func() bool { return f.pings.Load() >= 3 })
+	if n := f.accepts.Load(); n != 1 || !b.Up() {
+		t.Fatalf("after 3 answered PINGs: %d connections, up %v; want 1, true", n, b.Up())
+	}
+}
+
+// A line that stops answering (half-open) is dropped and redialled.
+func TestBusDropsAHalfOpenLine(t *testing.T) {
+	f := newFakeRedis(t, false)
+	b := runFakeBus(t, f)
+	waitFor(t, "the subscription", b.Up)
+	waitFor(t, "a second connection", func() bool { return f.accepts.Load() >= 2 })
+	if f.pings.Load() == 0 {
+		t.Fatal("redialled without a PING first")
 	}
 }
