@@ -27,10 +27,10 @@ func Parse(b []byte) ([]Message, error) {
 		}
 		return []Message{m}, nil
 	case '[':
-		var raws []json.RawMessage
-		if err := json.Unmarshal(b, &raws); err != nil {
-			return nil, jsonError(err)
+		if err := validJSON(b); err != nil {
+			return nil, err
 		}
+		raws := splitArray(b)
 		if len(raws) == 0 {
 			return nil, errors.New("empty array: expected at least one message")
 		}
@@ -42,7 +42,7 @@ func Parse(b []byte) ([]Message, error) {
 			if raw[0] != '{' {
 				return nil, fmt.Errorf("message %d: expected a JSON object, got %s", j, kind(raw))
 			}
-			m, err := parseObject(raw)
+			m, err := parseMembers(splitObject(raw))
 			if err != nil {
 				return nil, fmt.Errorf("message %d: %w", j, err)
 			}
@@ -64,14 +64,18 @@ var conflictsWithDisconnect = [...]string{"event", "data", "user", "users", "roo
 
 // parseObject parses one message from a JSON object.
 func parseObject(b []byte) (Message, error) {
-	var f map[string]json.RawMessage
-	if err := json.Unmarshal(b, &f); err != nil {
-		return Message{}, jsonError(err)
+	if err := validJSON(b); err != nil {
+		return Message{}, err
 	}
+	return parseMembers(splitObject(b))
+}
+
+// parseMembers parses one message from a valid JSON object's members.
+func parseMembers(f object) (Message, error) {
 	var m Message
-	if raw, ok := f["disconnect"]; ok {
+	if raw, ok := f.get("disconnect"); ok {
 		for _, k := range conflictsWithDisconnect {
-			if _, ok := f[k]; ok {
+			if _, ok := f.get(k); ok {
 				return Message{}, fmt.Errorf(`"disconnect" cannot be combined with %q`, k)
 			}
 		}
@@ -84,7 +88,7 @@ func parseObject(b []byte) (Message, error) {
 	}
 
 	m.Event = DefaultEvent
-	if raw, ok := f["event"]; ok {
+	if raw, ok := f.get("event"); ok {
 		s, ok := parseString(raw)
 		if !ok {
 			return Message{}, fmt.Errorf(`"event": must be a string, got %s`, kind(raw))
@@ -94,14 +98,14 @@ func parseObject(b []byte) (Message, error) {
 		}
 		m.Event = s
 	}
-	if raw, ok := f["data"]; ok {
-		// Already valid JSON (json.Unmarshal checked the whole input).
+	if raw, ok := f.get("data"); ok {
+		// Already valid JSON (checked with the whole input).
 		if !utf8.Valid(raw) {
 			return Message{}, errors.New(`"data": contains invalid UTF-8`)
 		}
-		m.Data = raw
+		m.Data = bytes.Clone(raw) // the publish is not retained
 	}
-	if raw, ok := f["broadcast"]; ok {
+	if raw, ok := f.get("broadcast"); ok {
 		switch string(raw) {
 		case "true":
 			m.Broadcast = true
@@ -111,8 +115,8 @@ func parseObject(b []byte) (Message, error) {
 		}
 	}
 
-	user, hasUser := f["user"]
-	room, hasRoom := f["room"]
+	user, hasUser := f.get("user")
+	room, hasRoom := f.get("room")
 	users, err := parseArray(f, "users", `"users"`, "user ids")
 	if err != nil {
 		return Message{}, err
@@ -127,7 +131,7 @@ func parseObject(b []byte) (Message, error) {
 	}
 	if m.Broadcast {
 		for _, k := range [...]string{"user", "users", "room", "rooms"} {
-			if _, ok := f[k]; ok {
+			if _, ok := f.get(k); ok {
 				return Message{}, fmt.Errorf(`"broadcast": true cannot be combined with %q`, k)
 			}
 		}
@@ -179,12 +183,9 @@ func parseDisconnect(raw json.RawMessage) (*Disconnect, error) {
 	if raw[0] != '{' {
 		return nil, fmt.Errorf(`"disconnect": must be an object, got %s`, kind(raw))
 	}
-	var f map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, jsonError(err)
-	}
-	user, hasUser := f["user"]
-	session, hasSession := f["session"]
+	f := splitObject(raw) // valid: checked with the whole input
+	user, hasUser := f.get("user")
+	session, hasSession := f.get("session")
 	users, err := parseArray(f, "users", `"disconnect.users"`, "user ids")
 	if err != nil {
 		return nil, err
@@ -241,19 +242,15 @@ func parseDisconnect(raw json.RawMessage) (*Disconnect, error) {
 
 // parseArray returns the elements of the array f[key], nil when it is
 // absent; field names it in errors.
-func parseArray(f map[string]json.RawMessage, key, field, of string) ([]json.RawMessage, error) {
-	raw, ok := f[key]
+func parseArray(f object, key, field, of string) ([]json.RawMessage, error) {
+	raw, ok := f.get(key)
 	if !ok {
 		return nil, nil
 	}
 	if raw[0] != '[' {
 		return nil, fmt.Errorf("%s: must be an array of %s, got %s", field, of, kind(raw))
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, jsonError(err)
-	}
-	return elems, nil
+	return splitArray(raw), nil // valid: checked with the whole input
 }
 
 // parseID parses a user id: a string, or a JSON integer kept exactly as
@@ -264,7 +261,7 @@ func parseID(raw json.RawMessage) (string, error) {
 	case c == '"':
 		id, _ = parseString(raw)
 	case c == '-' || '0' <= c && c <= '9':
-		// json.Unmarshal validated the number's syntax; an integer is one
+		// The number's syntax was validated with the input; an integer is one
 		// without a fraction or an exponent.
 		if bytes.ContainsAny(raw, ".eE") {
 			return "", fmt.Errorf("must be a string or an integer user id, got %s", quoteNumber(raw))

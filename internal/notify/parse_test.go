@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -416,4 +417,55 @@ func BenchmarkMarshal(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The hand splitter agrees with encoding/json on every valid object and
+// array: the same members (last of a repeated key), the same raw values.
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":"x\"}","c":{"d":[1,{"e":"]"}]},"a":true}`,
+		` [ 1 , "a" , { "k" : null } , [ ] , -1.5e3 ] `,
+		"{\"\\u0065vent\":\"e\",\"\xff\":1}", `{}`, `[]`, `{"k":"\\\\"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		switch b[skipSpace(b)] {
+		case '{':
+			var want map[string]json.RawMessage
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			got := splitObject(b)
+			keys := map[string]bool{}
+			for _, m := range got {
+				keys[m.key] = true
+			}
+			if len(keys) != len(want) {
+				t.Fatalf("%d distinct keys, encoding/json has %d", len(keys), len(want))
+			}
+			for k, v := range want {
+				if g, ok := got.get(k); !ok || !bytes.Equal(g, v) {
+					t.Fatalf("key %q: got %q, encoding/json %q", k, g, v)
+				}
+			}
+		case '[':
+			var want []json.RawMessage
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			got := splitArray(b)
+			if len(got) != len(want) {
+				t.Fatalf("%d elements, encoding/json has %d", len(got), len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Fatalf("element %d: got %q, encoding/json %q", i, got[i], want[i])
+				}
+			}
+		}
+	})
 }
