@@ -36,8 +36,17 @@ func NewServer(opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s.ws = ws
-	s.wheel = timewheel.New(10*time.Millisecond, 1024)
+	s.wheel = timewheel.New(wheelTick(&s.opts), 1024)
 	return s, nil
+}
+
+// wheelTick is the resolution of the session timers: a two-hundredth of
+// the shortest timeout, between 10 and 50 ms. A ping 50 ms late in 25 s
+// is harmless, and each tick wakes the process: with the default timeouts
+// the wheel ticks 20 times a second rather than 100.
+func wheelTick(o *Options) time.Duration {
+	shortest := min(o.PingInterval, o.PingTimeout, o.UpgradeTimeout)
+	return min(max(shortest/200, 10*time.Millisecond), 50*time.Millisecond)
 }
 
 // OnConnection sets the callback run for every new session, before the

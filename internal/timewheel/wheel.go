@@ -117,7 +117,9 @@ func (w *Wheel) run() {
 			case <-w.stop:
 				return
 			case <-w.wake:
-				t.Reset(w.tick)
+				// No Reset: the ticker keeps its phase, so deadlines stay
+				// on tick boundaries. A ticker nobody receives from is not
+				// in the runtime's timer heap, so the sleep costs nothing.
 			}
 		}
 		select {
