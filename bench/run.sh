@@ -18,6 +18,7 @@
 #   N=1000 ROUNDS=1 bench/run.sh          # smoke test (about 1 minute)
 #   SCALE=1 PER_NODE=2000 bench/run.sh    # scale-out smoke test
 #   SCALE=1 bench/run.sh                  # NODES herald nodes on one Redis, PER_NODE connections each
+#   SPLIT=1 bench/run.sh                  # the server on CPU 0, everything else on CPU 1 (root)
 #
 # Settings (environment): N (10000), ROUNDS (3), RATE (1000), DURATION (10s),
 # BURST (20000), BROADCASTS (10), SETTLE (5s), CONCURRENCY (200), OUT
@@ -25,6 +26,13 @@
 # REDIS_PORT (6397), HERALD_PORT (3097), NODE_PORT (3098), HERALD_BIN (use
 # this herald binary instead of building ./cmd/herald), KEEP_RAW (1: keep
 # every run's full output and JSON next to OUT, in <OUT without .md>/).
+# Split mode: SPLIT=1 stands in for a load client on another machine. On
+# loopback, the kernel runs the receiving side of every TCP segment (the
+# client's TCP processing and its wake-up) on the sending CPU, charged to
+# the sender: most of a server's system time per delivered message is the
+# client's. SPLIT=1 pins each server to CPU 0, the load client and Redis to
+# CPU 1, and steers loopback receive processing to CPU 1 (RPS on lo; needs
+# root and 2 CPUs; restored on exit). OUT defaults to results-<date>-split.md.
 # Scale mode: SCALE=1, NODES (3), PER_NODE (19000): one herald-bench process
 # per node (each process is limited to 20,000 open files), one of them
 # publishing to users drawn from all nodes, the others only receiving.
@@ -33,7 +41,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 
 # The exact command, as typed: the settings given in the environment.
-SETTINGS="N ROUNDS RATE DURATION BURST BROADCASTS SETTLE CONCURRENCY OUT REDIS_PORT HERALD_PORT NODE_PORT HERALD_BIN KEEP_RAW SCALE NODES PER_NODE"
+SETTINGS="N ROUNDS RATE DURATION BURST BROADCASTS SETTLE CONCURRENCY OUT REDIS_PORT HERALD_PORT NODE_PORT HERALD_BIN KEEP_RAW SCALE SPLIT NODES PER_NODE"
 COMMAND=""
 for v in $SETTINGS; do
 	if [ -n "${!v+x}" ]; then COMMAND+="$v=${!v} "; fi
@@ -53,12 +61,15 @@ REDIS_PORT=${REDIS_PORT:-6397}
 HERALD_PORT=${HERALD_PORT:-3097}
 NODE_PORT=${NODE_PORT:-3098}
 SCALE=${SCALE:-0}
+SPLIT=${SPLIT:-0}
 NODES=${NODES:-3}
 PER_NODE=${PER_NODE:-19000}
 KEEP_RAW=${KEEP_RAW:-0}
 DATE=$(date +%Y-%m-%d)
 if [ "$SCALE" = 1 ]; then
 	OUT=${OUT:-bench/results-$DATE-scale.md}
+elif [ "$SPLIT" = 1 ]; then
+	OUT=${OUT:-bench/results-$DATE-split.md}
 else
 	OUT=${OUT:-bench/results-$DATE.md}
 fi
@@ -78,13 +89,29 @@ stop_pid() {
 	kill -9 "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
+RPS_FILE=/sys/class/net/lo/queues/rx-0/rps_cpus
+RPS_SAVED=""
 cleanup() {
 	for p in "${PIDS[@]}"; do stop_pid "$p"; done
 	redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+	[ -z "$RPS_SAVED" ] || echo "$RPS_SAVED" >"$RPS_FILE" || true
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
+
+# ON_SERVER_CPU / ON_CLIENT_CPU prefix the commands of split mode.
+ON_SERVER_CPU=()
+ON_CLIENT_CPU=()
+if [ "$SPLIT" = 1 ]; then
+	[ "$SCALE" != 1 ] || { echo "SPLIT=1 and SCALE=1 do not combine" >&2; exit 2; }
+	[ "$(nproc)" -ge 2 ] || { echo "SPLIT=1 needs 2 CPUs" >&2; exit 2; }
+	[ -w "$RPS_FILE" ] || { echo "SPLIT=1 needs root: it writes $RPS_FILE" >&2; exit 2; }
+	RPS_SAVED=$(cat "$RPS_FILE")
+	echo 2 >"$RPS_FILE" # loopback receive processing on CPU 1
+	ON_SERVER_CPU=(taskset -c 0)
+	ON_CLIENT_CPU=(taskset -c 1)
+fi
 
 # --- install what is missing -------------------------------------------------
 SUDO=""
@@ -121,7 +148,7 @@ log "building herald-bench"
 go build -o "$WORK/herald-bench" ./cmd/herald-bench
 
 # --- Redis and the session copies ---------------------------------------------
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+"${ON_CLIENT_CPU[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
 	--dir "$WORK" --logfile "$WORK/redis.log"
 for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 USERS=$N
@@ -142,7 +169,7 @@ wait_ready() { # url pid
 }
 SERVER_PID=""
 start_herald() { # port
-	"$WORK/herald" --listen "127.0.0.1:$1" --redis "$REDIS_URL" --session-hash bench:sessions --log-level warn \
+	"${ON_SERVER_CPU[@]}" "$WORK/herald" --listen "127.0.0.1:$1" --redis "$REDIS_URL" --session-hash bench:sessions --log-level warn \
 		>>"$WORK/herald.log" 2>&1 &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
@@ -150,7 +177,7 @@ start_herald() { # port
 }
 start_node() { # port
 	(cd bench/node-peer && PORT=$1 HOST=127.0.0.1 REDIS_URL="$REDIS_URL" SESSION_HASH=bench:sessions \
-		exec node server.mjs >>"$WORK/node.log" 2>&1) &
+		exec "${ON_SERVER_CPU[@]}" node server.mjs >>"$WORK/node.log" 2>&1) &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
 	wait_ready "http://127.0.0.1:$1/healthz" "$SERVER_PID" || { tail "$WORK/node.log" >&2; exit 1; }
@@ -187,7 +214,7 @@ if [ "$SCALE" != 1 ]; then
 			fi
 			log "round $round/$ROUNDS: $server (pid $SERVER_PID), $N connections"
 			out="$WORK/$server-$round.txt"
-			if ! "$WORK/herald-bench" "${SUITE[@]}" -url "$url" -pid "$SERVER_PID" "${extra[@]}" >"$out"; then
+			if ! "${ON_CLIENT_CPU[@]}" "$WORK/herald-bench" "${SUITE[@]}" -url "$url" -pid "$SERVER_PID" "${extra[@]}" >"$out"; then
 				status=1
 				log "round $round: $server: FAILED (see below)"
 				grep -v '^{' "$out" >&2 || true
@@ -207,6 +234,12 @@ if [ "$SCALE" != 1 ]; then
 		echo "herald:notify; burst: $BURST unpaced; broadcast: $BROADCASTS × {\"broadcast\":true}, each sent once the"
 		echo "previous reached every connection; emitter: the same unicast and broadcast in the Socket.IO Redis"
 		echo "emitter format. Server CPU and RSS from /proc/<pid>; the load client runs on the same machine."
+		if [ "$SPLIT" = 1 ]; then
+			echo
+			echo "Split mode: each server pinned to CPU 0; the load client and Redis on CPU 1, and loopback receive"
+			echo "processing steered to CPU 1 (RPS), so a server is no longer charged for its clients' TCP receive"
+			echo "work, as with clients on other machines (herald, pinned, runs with GOMAXPROCS=1, like Node's one thread)."
+		fi
 		echo
 		machine_info
 		echo
