@@ -9,7 +9,7 @@ import (
 )
 
 // TestMain fails the package's tests if any goroutine outlives them: every
-// test shuts its Server down (stopping both timer wheels and the nbio event
+// test shuts its Server down (stopping both timer wheels and the event
 // loop) and closes its clients, so nothing needs to be ignored.
 //
 // Started with holdFDsEnv set, the test binary is instead the helper

@@ -50,13 +50,18 @@ func (r *respReader) feed(data []byte, fn func(*reply) error) error {
 		}
 		b = b[n:]
 	}
-	if len(b) > maxReply {
+	switch {
+	case len(b) > maxReply:
 		return fmt.Errorf("redis reply over %d bytes", maxReply)
-	}
-	// Keep the tail in a buffer of our own: data is the caller's.
-	r.buf = append(r.buf[:0:0], b...)
-	if len(r.buf) == 0 {
-		r.buf = nil
+	case len(b) == 0:
+		r.buf = nil // a drained reader holds no memory
+	case len(r.buf) > 0:
+		// b is the tail of r.buf: move it to the front, keeping the
+		// capacity, so a large reply arriving in many reads is copied
+		// about once, not once per read.
+		r.buf = r.buf[:copy(r.buf, b)]
+	default:
+		r.buf = append([]byte(nil), b...) // data is the caller's
 	}
 	return nil
 }

@@ -130,3 +130,45 @@ func FuzzRESPReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRESPMessage parses one published notification as it arrives.
+func BenchmarkRESPMessage(b *testing.B) {
+	msg := []byte("*3\r\n$7\r\nmessage\r\n$13\r\nherald:notify\r\n$95\r\n" +
+		`{"user":42,"event":"notification","data":{"title":"New comment","body":"...","url":"/posts/1"}}` + "\r\n")
+	var r respReader
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.feed(msg, func(*reply) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A large payload arriving in many small reads is reassembled exactly.
+func TestRESPLargeReplyInSmallReads(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 1<<17) // 2 MiB
+	stream := append(fmt.Appendf(nil, "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$%d\r\n", len(payload)), payload...)
+	stream = append(stream, "\r\n+OK\r\n"...)
+	var r respReader
+	var got [][]byte
+	for i := 0; i < len(stream); i += 1000 {
+		err := r.feed(stream[i:min(i+1000, len(stream))], func(v *reply) error {
+			if v.kind == '*' {
+				got = append(got, bytes.Clone(v.elems[2].str))
+			} else {
+				got = append(got, bytes.Clone(v.str))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 || !bytes.Equal(got[0], payload) || string(got[1]) != "OK" {
+		t.Fatalf("got %d replies", len(got))
+	}
+	if r.buf != nil {
+		t.Fatal("buffer kept after the stream was consumed")
+	}
+}

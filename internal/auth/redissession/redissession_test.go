@@ -116,3 +116,21 @@ func TestOversizedTokenRefusedWithoutLookup(t *testing.T) {
 		t.Fatalf("err = %v, want unauthorized (no Redis round trip)", err)
 	}
 }
+
+// BenchmarkAuthenticate is the session lookup of every connect: cookie,
+// HGET against the test Redis (one round trip), JSON, user id.
+func BenchmarkAuthenticate(b *testing.B) {
+	rdb := testredis.Client(b)
+	ctx := context.Background()
+	hash := testredis.Prefix(b) + "mySessionStore"
+	rdb.HSet(ctx, hash, "tok", `{"user_id":42,"username":"ada","_csrf_token":"abcdefghijklmnopqrstuvwxyz0123456789"}`)
+	b.Cleanup(func() { rdb.Del(context.Background(), hash) })
+	s := New(rdb, Options{HashName: hash})
+	h := handshake("_ga=GA1.1.1; _validation_token_key=tok; theme=dark")
+	b.ReportAllocs()
+	for b.Loop() {
+		if id, err := s.Authenticate(ctx, h); err != nil || id.UserID != "42" {
+			b.Fatal(id, err)
+		}
+	}
+}
