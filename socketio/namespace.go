@@ -72,7 +72,7 @@ func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 		n.admit(s, nil)
 		return
 	}
-	go func() {
+	n.srv.goMiddleware(func() {
 		var err error
 		for _, m := range mw {
 			if err = runMiddleware(m, s); err != nil {
@@ -80,7 +80,7 @@ func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 			}
 		}
 		n.admit(s, err)
-	}()
+	})
 }
 
 // runMiddleware turns a panic in user code into a refusal.

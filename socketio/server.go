@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -36,6 +37,11 @@ type Server struct {
 
 	mu         sync.RWMutex
 	namespaces map[string]*Namespace
+
+	// Middleware runs on goroutines of its own; Shutdown waits for them.
+	mwMu     sync.Mutex
+	mwClosed bool
+	mwRuns   sync.WaitGroup
 }
 
 // NewServer returns a server with the main namespace "/" already created.
@@ -91,11 +97,38 @@ func (s *Server) namespace(name string) *Namespace {
 func (s *Server) ConnectionCount() int { return s.eio.Count() }
 
 // Shutdown disconnects every client (they are told, so they reconnect
-// elsewhere) and stops the server's goroutines.
+// elsewhere), waits for middleware under way to return (until ctx ends)
+// and stops the server's goroutines.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.eio.Shutdown(ctx)
+	s.mwMu.Lock()
+	s.mwClosed = true
+	s.mwMu.Unlock()
+	done := make(chan struct{})
+	go func() { s.mwRuns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("socketio: middleware still running: %w", ctx.Err()))
+	}
 	s.wheel.Stop()
 	return err
+}
+
+// goMiddleware runs fn on a goroutine that Shutdown waits for, unless the
+// server is shutting down.
+func (s *Server) goMiddleware(fn func()) bool {
+	s.mwMu.Lock()
+	defer s.mwMu.Unlock()
+	if s.mwClosed {
+		return false
+	}
+	s.mwRuns.Add(1)
+	go func() {
+		defer s.mwRuns.Done()
+		fn()
+	}()
+	return true
 }
 
 func (s *Server) onEngineSession(es *engineio.Session) {

@@ -1521,3 +1521,41 @@ func TestRepeatedConnectRunsMiddlewareOnce(t *testing.T) {
 		t.Fatalf("middleware ran %d times for one connection, want 1", n)
 	}
 }
+
+// Shutdown waits for middleware under way, up to its context: a blocked
+// middleware makes Shutdown report it instead of returning as if done.
+func TestShutdownWaitsForMiddleware(t *testing.T) {
+	h := newHarness(t, nil)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	entered := make(chan struct{}, 1)
+	var returned atomic.Bool
+	h.io.Of("/").Use(func(s *socketio.Socket) error {
+		entered <- struct{}{}
+		<-release
+		returned.Store(true)
+		return nil
+	})
+	h.dial().send("40")
+	select {
+	case <-entered:
+	case <-time.After(waitFor):
+		t.Fatal("middleware not called")
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.io.Shutdown(short); err == nil || !strings.Contains(err.Error(), "middleware still running") {
+		t.Fatalf("Shutdown with the middleware blocked = %v, want a middleware error", err)
+	}
+	go func() { time.Sleep(50 * time.Millisecond); unblock() }()
+	ctx, cancel2 := context.WithTimeout(context.Background(), waitFor)
+	defer cancel2()
+	if err := h.io.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown once the middleware can return = %v", err)
+	}
+	if !returned.Load() {
+		t.Fatal("Shutdown returned before the middleware did")
+	}
+}

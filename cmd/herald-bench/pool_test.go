@@ -12,17 +12,12 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/sioclient/siotest"
+	"github.com/heraldrt/herald/internal/testenv"
 )
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, what, cond)
 }
 
 // authFromCookie checks that connection i carries cookie tok=c<i> and auth

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/internal/testenv"
 	"github.com/heraldrt/herald/internal/testredis"
 	"github.com/redis/go-redis/v9"
 )
@@ -31,13 +32,7 @@ func (r *received) snapshot() ([]string, int) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 5*time.Second, what, cond)
 }
 
 // startBus runs a bus on the test Redis, subscribed to a channel and a

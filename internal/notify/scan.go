@@ -45,42 +45,41 @@ func validJSON(b []byte) error {
 
 // splitObject returns the members of the valid JSON object b.
 func splitObject(b []byte) object {
-	i := skipSpace(b) + 1 // past '{'
 	var o object
-	for {
-		i += skipSpace(b[i:])
-		if b[i] == '}' {
-			return o
+	var key string
+	n := 0
+	eachChild(b, func(v []byte) {
+		if n++; n%2 == 1 {
+			key, _ = parseString(v)
+		} else {
+			o = append(o, member{key, v})
 		}
-		if b[i] == ',' {
-			i++
-			i += skipSpace(b[i:])
-		}
-		end := i + valueLen(b[i:])
-		key, _ := parseString(b[i:end])
-		i = end + skipSpace(b[end:]) + 1 // past ':'
-		i += skipSpace(b[i:])
-		end = i + valueLen(b[i:])
-		o = append(o, member{key, b[i:end]})
-		i = end
-	}
+	})
+	return o
 }
 
 // splitArray returns the elements of the valid JSON array b.
 func splitArray(b []byte) []json.RawMessage {
-	i := skipSpace(b) + 1 // past '['
 	var elems []json.RawMessage
+	eachChild(b, func(v []byte) { elems = append(elems, v) })
+	return elems
+}
+
+// eachChild calls fn with each value directly inside the valid JSON object
+// or array b, in order: an object's keys and values alternate.
+func eachChild(b []byte, fn func([]byte)) {
+	i := skipSpace(b) + 1 // past '{' or '['
 	for {
 		i += skipSpace(b[i:])
-		if b[i] == ']' {
-			return elems
-		}
-		if b[i] == ',' {
+		switch b[i] {
+		case '}', ']':
+			return
+		case ',', ':':
 			i++
-			i += skipSpace(b[i:])
+			continue
 		}
 		end := i + valueLen(b[i:])
-		elems = append(elems, b[i:end])
+		fn(b[i:end])
 		i = end
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldrt/herald/internal/sioclient"
 	"github.com/heraldrt/herald/internal/sioclient/siotest"
+	"github.com/heraldrt/herald/internal/testenv"
 )
 
 func cfgFor(s *httptest.Server) *sioclient.Config {
@@ -23,13 +24,7 @@ func cfgFor(s *httptest.Server) *sioclient.Config {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 5*time.Second, what, cond)
 }
 
 func TestDialIdleAndClose(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 )
 
 // Strict reports whether missing test dependencies are failures.
@@ -27,4 +28,17 @@ func Skip(tb testing.TB, args ...any) {
 func Skipf(tb testing.TB, format string, args ...any) {
 	tb.Helper()
 	Skip(tb, fmt.Sprintf(format, args...))
+}
+
+// Eventually polls cond every few milliseconds until it holds, and fails
+// the test, naming what it waited for, if it does not within the bound.
+func Eventually(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
