@@ -204,17 +204,28 @@ func (h *harness) drainGets() {
 	}
 }
 
+// awaitGet waits until a GET of session sid reached the server and, if
+// the session is open, until the server holds it.
 func (h *harness) awaitGet(sid string) {
 	h.t.Helper()
 	deadline := time.After(waitFor)
-	for {
+	for reached := false; !reached; {
 		select {
 		case s := <-h.gets:
-			if s == sid {
-				return
-			}
+			reached = s == sid
 		case <-deadline:
 			h.t.Fatal("the GET did not reach the server")
+		}
+	}
+	for {
+		sess := h.srv.LookupSession(sid)
+		if sess == nil || sess.PollHeld() {
+			return
+		}
+		select {
+		case <-deadline:
+			h.t.Fatal("the server did not hold the GET")
+		case <-time.After(time.Millisecond):
 		}
 	}
 }
@@ -1525,4 +1536,22 @@ func TestWebSocketOverTLS(t *testing.T) {
 	}
 	h.expectClose(o.SID, engineio.ReasonTransportClose)
 	h.awaitCount(0)
+}
+
+// A WebSocket-only session is a WebSocket session from the start: its
+// connection callback, which runs before the socket is attached, sees so.
+func TestTransportInConnectionCallback(t *testing.T) {
+	h := newHarness(t, nil, true)
+	got := make(chan string, 1)
+	h.srv.OnConnection(func(s *engineio.Session) { got <- s.Transport() })
+	c := h.dialWS("EIO=4&transport=websocket")
+	c.expectOpen()
+	select {
+	case tr := <-got:
+		if tr != "websocket" {
+			t.Fatalf("Transport() in the connection callback = %q, want websocket", tr)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("connection callback not called")
+	}
 }

@@ -143,6 +143,9 @@ type Session struct {
 	lastPing    int64 // unix nanoseconds of the last ping sent
 	heartbeat   timewheel.Entry
 	closeReason string
+	// toldClient: the close sends the client a close packet (a server
+	// shutdown, say); a WebSocket attached after the close still gets it.
+	toldClient bool
 }
 
 // ID returns the Engine.IO session id (the "sid").
@@ -156,7 +159,7 @@ func (s *Session) Handshake() *Handshake { return s.hs }
 func (s *Session) Transport() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ws != nil {
+	if s.ws != nil || s.wsOnly { // a WebSocket-only session, even before its socket is attached
 		return "websocket"
 	}
 	return "polling"
@@ -238,6 +241,7 @@ func (s *Session) closeWith(reason string, mode closeMode) {
 	}
 	s.closed = true
 	s.closeReason = reason
+	s.toldClient = mode == tellClient
 	ws, probe := s.ws, s.probe
 	s.probe = nil
 	linger := s.queueFinalLocked(mode)

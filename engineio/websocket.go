@@ -136,17 +136,16 @@ func (l *wsLayer) accept(w http.ResponseWriter, r *http.Request, owner any, firs
 		// client sent with its request have been handled.
 		wc.feedMu.Lock()
 		defer wc.feedMu.Unlock()
-		nc, err := l.engine.Add(raw, wc)
-		switch {
-		case err == nil:
+		if nc, err := l.engine.Add(raw, wc); err == nil {
 			wc.nc = nc
 			if len(early) > 0 {
 				l.feedLocked(wc, early)
 			}
 			return wc
-		case !errors.Is(err, evloop.ErrNotSocket):
-			return nil // raw is closed
 		}
+		// Not a plain socket (TLS), or the loop is stopping (a shutdown
+		// racing this upgrade, which must still tell the client): a
+		// reading goroutine serves it.
 	}
 	wc.nc = &deadlineConn{Conn: raw}
 	go l.readLoop(wc, raw, early)
@@ -352,7 +351,13 @@ func (l *wsLayer) handshake(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.mu.Lock()
 	if sess.closed {
+		// Closed between the 101 and here: the client has its open packet
+		// and must still learn that the session ended.
+		tell := sess.toldClient
 		sess.mu.Unlock()
+		if tell {
+			_ = wc.write(frameClose)
+		}
 		wc.close()
 		return
 	}

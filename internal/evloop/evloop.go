@@ -26,7 +26,7 @@ var (
 	// ErrClosed is returned by writes to a closed connection.
 	ErrClosed = net.ErrClosed
 	// ErrNotSocket is returned by Add for a net.Conn that is not a plain
-	// socket (a *tls.Conn, say); the conn is left as it was.
+	// socket (a *tls.Conn, say).
 	ErrNotSocket = errors.New("evloop: not a socket")
 	// ErrUnsupported is returned by New where there is no event loop
 	// (other systems than Linux).

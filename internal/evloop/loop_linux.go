@@ -64,17 +64,15 @@ func (e *Engine) Stop() {
 	})
 }
 
-// Add takes over nc's socket: from here on its bytes go to OnData. nc
+// Add takes over nc's socket: from here on its bytes go to OnData, and nc
 // itself is closed (the socket lives on as a duplicate descriptor). session
-// is what Session returns, set before any OnData call.
+// is what Session returns, set before any OnData call. If Add fails, nc is
+// left as it was (ErrClosed: the engine is stopped).
 func (e *Engine) Add(nc net.Conn, session any) (*Conn, error) {
 	fd, err := dupFD(nc)
 	if err != nil {
 		return nil, err
 	}
-	// From here on nc is closed whatever happens: the socket is the
-	// duplicate's.
-	_ = nc.Close()
 	if err := unix.SetNonblock(fd, true); err != nil {
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("evloop: set non-blocking: %w", err)
@@ -85,6 +83,7 @@ func (e *Engine) Add(nc net.Conn, session any) (*Conn, error) {
 		_ = unix.Close(fd)
 		return nil, err
 	}
+	_ = nc.Close()
 	return c, nil
 }
 
