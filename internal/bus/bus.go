@@ -116,30 +116,34 @@ func (b *Bus) session(ctx context.Context, loop *evloop.Engine) (wasUp bool, err
 		return false, fmt.Errorf("redis subscribe: %w", err)
 	}
 	_ = nc.SetWriteDeadline(time.Time{})
-	var conn io.WriteCloser
-	var reading sync.WaitGroup
-	ec, err := evloopAdd(loop, nc, l)
-	switch {
-	case err == nil:
-		conn = ec
-	case errors.Is(err, evloop.ErrNotSocket): // TLS, or no event loop here
-		conn = &deadlineWriter{nc}
-		reading.Add(1)
-		go func() { defer reading.Done(); l.readLoop(nc) }()
-	default:
+	conn, stopped, err := startReading(loop, nc, l)
+	if err != nil {
+		_ = nc.Close()
 		return false, fmt.Errorf("redis subscribe: %w", err)
 	}
-	defer reading.Wait()
+	defer stopped()
 	defer conn.Close()
 	err = b.watch(ctx, l, conn)
 	return l.up.Load(), err
 }
 
-func evloopAdd(loop *evloop.Engine, nc net.Conn, l *link) (*evloop.Conn, error) {
-	if loop == nil {
-		return nil, evloop.ErrNotSocket
+// startReading hands nc to the event loop, or to a goroutine of its own
+// for a connection the loop cannot take (TLS; no loop on this system).
+// stopped waits for that goroutine once the connection is closed.
+func startReading(loop *evloop.Engine, nc net.Conn, l *link) (conn io.WriteCloser, stopped func(), err error) {
+	if loop != nil {
+		ec, err := loop.Add(nc, l)
+		if err == nil {
+			return ec, func() {}, nil
+		}
+		if !errors.Is(err, evloop.ErrNotSocket) {
+			return nil, nil, err
+		}
 	}
-	return loop.Add(nc, l)
+	var reading sync.WaitGroup
+	reading.Add(1)
+	go func() { defer reading.Done(); l.readLoop(nc) }()
+	return &deadlineWriter{nc}, reading.Wait, nil
 }
 
 // watch waits for the link to fail or ctx to end, and checks that a quiet

@@ -4,7 +4,6 @@ package evloop
 
 import (
 	"io"
-	"net"
 	"sync"
 	"unsafe"
 
@@ -28,26 +27,6 @@ type Conn struct {
 
 // Session returns the value given to Add.
 func (c *Conn) Session() any { return c.session }
-
-// RemoteAddr returns the peer's address, or nil if it is unknown.
-func (c *Conn) RemoteAddr() net.Addr {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	sa, err := unix.Getpeername(c.fd)
-	if err != nil {
-		return nil
-	}
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: a.Addr[:], Port: a.Port}
-	case *unix.SockaddrInet6:
-		return &net.TCPAddr{IP: a.Addr[:], Port: a.Port}
-	}
-	return nil
-}
 
 // Write sends b, or keeps what the socket does not take at once and sends
 // it when the socket is writable again. It never blocks. If the unsent

@@ -22,9 +22,6 @@ func (*Engine) Add(nc net.Conn, session any) (*Conn, error) { return nil, ErrNot
 // Session returns nil.
 func (*Conn) Session() any { return nil }
 
-// RemoteAddr returns nil.
-func (*Conn) RemoteAddr() net.Addr { return nil }
-
 // Write returns ErrClosed.
 func (*Conn) Write([]byte) (int, error) { return 0, ErrClosed }
 
