@@ -172,16 +172,17 @@ func TestBusWithoutTheEventLoop(t *testing.T) {
 type fakeRedis struct {
 	ln      net.Listener
 	answer  bool
+	garbage bool // after confirming, send what is not RESP
 	accepts atomic.Int32
 	pings   atomic.Int32
 }
 
-func newFakeRedis(t *testing.T, answer bool) *fakeRedis {
+func newFakeRedis(t *testing.T, answer, garbage bool) *fakeRedis {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeRedis{ln: ln, answer: answer}
+	f := &fakeRedis{ln: ln, answer: answer, garbage: garbage}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -213,7 +214,11 @@ func (f *fakeRedis) serve(c net.Conn) {
 		err = r.feed(buf[:n], func(v *reply) error {
 			switch strings.ToUpper(string(v.elems[0].str)) {
 			case "SUBSCRIBE":
-				_, err := c.Write([]byte("*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"))
+				confirm := "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"
+				if f.garbage {
+					confirm += "HTTP/1.1 400 Bad Request\r\n\r\n"
+				}
+				_, err := c.Write([]byte(confirm))
 				return err
 			case "PING":
 				f.pings.Add(1)
@@ -243,7 +248,7 @@ func runFakeBus(t *testing.T, f *fakeRedis) *Bus {
 
 // A quiet line that answers PING stays up on its first connection.
 func TestBusPingsAQuietLine(t *testing.T) {
-	f := newFakeRedis(t, true)
+	f := newFakeRedis(t, true, false)
 	b := runFakeBus(t, f)
 	waitFor(t, "the subscription", b.Up)
 	waitFor(t, "three PINGs", func() bool { return f.pings.Load() >= 3 })
@@ -254,11 +259,19 @@ func TestBusPingsAQuietLine(t *testing.T) {
 
 // A line that stops answering (half-open) is dropped and redialled.
 func TestBusDropsAHalfOpenLine(t *testing.T) {
-	f := newFakeRedis(t, false)
+	f := newFakeRedis(t, false, false)
 	b := runFakeBus(t, f)
 	waitFor(t, "the subscription", b.Up)
 	waitFor(t, "a second connection", func() bool { return f.accepts.Load() >= 2 })
 	if f.pings.Load() == 0 {
 		t.Fatal("redialled without a PING first")
 	}
+}
+
+// A peer that stops speaking RESP (a proxy error page, say) is dropped and
+// redialled, not trusted.
+func TestBusDropsALineThatIsNotRESP(t *testing.T) {
+	f := newFakeRedis(t, true, true)
+	runFakeBus(t, f)
+	waitFor(t, "a second connection", func() bool { return f.accepts.Load() >= 2 })
 }
