@@ -42,7 +42,8 @@ func Parse(b []byte) ([]Message, error) {
 			if raw[0] != '{' {
 				return nil, fmt.Errorf("message %d: expected a JSON object, got %s", j, kind(raw))
 			}
-			m, err := parseMembers(splitObject(raw))
+			var members [8]member
+			m, err := parseMembers(splitObject(members[:0], raw))
 			if err != nil {
 				return nil, fmt.Errorf("message %d: %w", j, err)
 			}
@@ -67,7 +68,8 @@ func parseObject(b []byte) (Message, error) {
 	if err := validJSON(b); err != nil {
 		return Message{}, err
 	}
-	return parseMembers(splitObject(b))
+	var members [8]member
+	return parseMembers(splitObject(members[:0], b))
 }
 
 // parseMembers parses one message from a valid JSON object's members.
@@ -183,7 +185,8 @@ func parseDisconnect(raw json.RawMessage) (*Disconnect, error) {
 	if raw[0] != '{' {
 		return nil, fmt.Errorf(`"disconnect": must be an object, got %s`, kind(raw))
 	}
-	f := splitObject(raw) // valid: checked with the whole input
+	var members [8]member
+	f := splitObject(members[:0], raw) // valid: checked with the whole input
 	user, hasUser := f.get("user")
 	session, hasSession := f.get("session")
 	users, err := parseArray(f, "users", `"disconnect.users"`, "user ids")

@@ -439,7 +439,7 @@ func FuzzSplit(f *testing.F) {
 			if err := json.Unmarshal(b, &want); err != nil {
 				t.Fatal(err)
 			}
-			got := splitObject(b)
+			got := splitObject(nil, b)
 			keys := map[string]bool{}
 			for _, m := range got {
 				keys[m.key] = true

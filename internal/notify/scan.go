@@ -43,9 +43,10 @@ func validJSON(b []byte) error {
 	return errNotValid
 }
 
-// splitObject returns the members of the valid JSON object b.
-func splitObject(b []byte) object {
-	var o object
+// splitObject returns the members of the valid JSON object b, appended to
+// o (callers pass a small array's slice: a message has a handful of
+// members, and the array then stays on the stack).
+func splitObject(o object, b []byte) object {
 	var key string
 	n := 0
 	eachChild(b, func(v []byte) {
