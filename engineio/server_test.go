@@ -47,7 +47,8 @@ type harness struct {
 	closes chan closeEvent
 	gets   chan string // sid of each polling GET as it reaches the server
 
-	closed map[string]string // OnClose reasons seen so far, by sid
+	closed     map[string]string // OnClose reasons seen so far, by sid
+	transports chan string       // Transport() as the connection callback saw it
 }
 
 // message is one OnMessage call.
@@ -78,7 +79,9 @@ func startHarness(t *testing.T, opts *engineio.Options, echo, useTLS bool) *harn
 		msgs:   make(chan message, 4096),
 		closes: make(chan closeEvent, 256),
 		gets:   make(chan string, 64),
-		closed: map[string]string{},
+
+		transports: make(chan string, 64),
+		closed:     map[string]string{},
 	}
 	srv.OnConnection(func(s *engineio.Session) {
 		s.OnMessage(func(data []byte, bin bool) {
@@ -88,6 +91,10 @@ func startHarness(t *testing.T, opts *engineio.Options, echo, useTLS bool) *harn
 			}
 		})
 		s.OnClose(func(reason string) { h.closes <- closeEvent{s.ID(), reason} })
+		select {
+		case h.transports <- s.Transport():
+		default:
+		}
 		h.conns <- s
 	})
 	mux := http.NewServeMux()
@@ -104,7 +111,13 @@ func startHarness(t *testing.T, opts *engineio.Options, echo, useTLS bool) *harn
 	if useTLS {
 		h.ts = httptest.NewTLSServer(mux)
 	} else {
-		h.ts = httptest.NewServer(mux)
+		// As herald serves: WebSocket upgrades on the event loop from
+		// their first byte, everything else handed to net/http. (The
+		// TLS harness, and the socketio package's, test the upgrade
+		// hijacked from net/http.)
+		h.ts = httptest.NewUnstartedServer(mux)
+		h.ts.Listener = srv.Listen(h.ts.Listener, "/engine.io/")
+		h.ts.Start()
 	}
 	h.http = &http.Client{Transport: h.ts.Client().Transport, Timeout: waitFor}
 	t.Cleanup(func() {
@@ -1542,16 +1555,72 @@ func TestWebSocketOverTLS(t *testing.T) {
 // connection callback, which runs before the socket is attached, sees so.
 func TestTransportInConnectionCallback(t *testing.T) {
 	h := newHarness(t, nil, true)
-	got := make(chan string, 1)
-	h.srv.OnConnection(func(s *engineio.Session) { got <- s.Transport() })
 	c := h.dialWS("EIO=4&transport=websocket")
 	c.expectOpen()
 	select {
-	case tr := <-got:
+	case tr := <-h.transports:
 		if tr != "websocket" {
 			t.Fatalf("Transport() in the connection callback = %q, want websocket", tr)
 		}
 	case <-time.After(waitFor):
 		t.Fatal("connection callback not called")
+	}
+}
+
+// Through Listen, connections that are not WebSocket upgrades to the
+// Engine.IO path reach net/http whole: another route, then a second
+// request on the same keep-alive connection.
+func TestListenHandsOtherRequestsToNetHTTP(t *testing.T) {
+	h := newHarness(t, nil, true)
+	nc := h.dial()
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	for _, path := range []string{"/elsewhere", "/engine.io/?EIO=4&transport=polling"} {
+		fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case path == "/elsewhere" && resp.StatusCode != http.StatusNotFound:
+			t.Fatalf("GET %s: %d %q, want the mux's 404", path, resp.StatusCode, body)
+		case path != "/elsewhere" && (resp.StatusCode != http.StatusOK || !bytes.HasPrefix(body, []byte("0{"))):
+			t.Fatalf("GET %s: %d %q, want an open packet", path, resp.StatusCode, body)
+		}
+	}
+}
+
+// A request head over the limit is refused on the loop, and one that never
+// completes is closed after the head timeout.
+func TestListenBoundsTheRequestHead(t *testing.T) {
+	t.Cleanup(engineio.SetUpgradeHeadTimeout(200 * time.Millisecond)) // after the harness's
+	h := newHarness(t, nil, true)
+
+	nc := h.dial()
+	defer nc.Close()
+	big := "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nX-Filler: " + strings.Repeat("a", 20<<10)
+	if _, err := nc.Write([]byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(waitFor))
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized head: %v %v, want 431", resp, err)
+	}
+
+	slow := h.dial()
+	defer slow.Close()
+	start := time.Now()
+	if _, err := slow.Write([]byte("GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = slow.SetReadDeadline(time.Now().Add(waitFor))
+	if n, err := slow.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("incomplete head: read %d, %v; want the connection closed", n, err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("closed after %v, before the head timeout", d)
 	}
 }

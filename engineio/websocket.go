@@ -61,13 +61,19 @@ func newWSLayer(srv *Server) (*wsLayer, error) {
 		ReadBufferSize: 32 << 10,
 		MaxWriteBuffer: srv.opts.MaxWriteBuffer,
 		OnData: func(c *evloop.Conn, data []byte) {
-			if wc, ok := c.Session().(*wsConn); ok {
-				l.onData(wc, data)
+			switch o := c.Session().(type) {
+			case *wsConn:
+				l.onData(o, data)
+			case *sniffer:
+				o.onData(c, data)
 			}
 		},
 		OnClose: func(c *evloop.Conn, err error) {
-			if wc, ok := c.Session().(*wsConn); ok {
-				l.onClose(wc, err)
+			switch o := c.Session().(type) {
+			case *wsConn:
+				l.onClose(o, err)
+			case *sniffer:
+				o.closed()
 			}
 		},
 	})
@@ -131,6 +137,16 @@ func (l *wsLayer) accept(w http.ResponseWriter, r *http.Request, owner any, firs
 	wc := new(wsConn)
 	wc.owner = owner
 	wc.reader.limit = l.srv.opts.MaxPayload
+	if lc, ok := raw.(*loopNetConn); ok { // already on the loop (Server.Listen)
+		wc.feedMu.Lock()
+		defer wc.feedMu.Unlock()
+		wc.nc = lc.c
+		lc.c.SetSession(wc)
+		if len(early) > 0 {
+			l.feedLocked(wc, early)
+		}
+		return wc
+	}
 	if l.engine != nil {
 		// feedMu holds back the event loop's bytes until the bytes the
 		// client sent with its request have been handled.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -70,6 +71,14 @@ func NewServer(opts *Options) (*Server, error) {
 
 // ServeHTTP serves the Engine.IO transports.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eio.ServeHTTP(w, r) }
+
+// Listen wraps ln for the http.Server that mounts s at path: WebSocket
+// upgrades to path are then served on the event loop from their first
+// byte, everything else by the http.Server (see engineio.Server.Listen).
+//
+//	http.Handle("/socket.io/", io)
+//	_ = http.Serve(io.Listen(ln, "/socket.io/"), nil)
+func (s *Server) Listen(ln net.Listener, path string) net.Listener { return s.eio.Listen(ln, path) }
 
 // Of returns the namespace with the given name, creating it. Clients can
 // only join namespaces created this way.

@@ -151,7 +151,9 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := a.http.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
+		// WebSocket upgrades are served on the event loop from their first
+		// byte; net/http gets every other connection.
+		if err := a.http.Serve(a.io.Listen(a.ln, socketIOPath)); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()

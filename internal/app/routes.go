@@ -17,9 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// socketIOPath is where Socket.IO clients connect (their default path).
+const socketIOPath = "/socket.io/"
+
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", a.io)
+	mux.Handle(socketIOPath, a.io)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

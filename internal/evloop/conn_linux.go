@@ -3,7 +3,10 @@
 package evloop
 
 import (
+	"fmt"
 	"io"
+	"net"
+	"os"
 	"sync"
 	"unsafe"
 
@@ -13,9 +16,8 @@ import (
 // Conn is one connection of a loop. Write and Close may be called from any
 // goroutine.
 type Conn struct {
-	loop    *loop
-	fd      int
-	session any
+	loop *loop
+	fd   int
 
 	// mu guards the descriptor: it is read, written and closed under mu,
 	// so a closed descriptor number reused by a new connection is never
@@ -23,10 +25,46 @@ type Conn struct {
 	mu      sync.Mutex
 	closed  bool
 	pending []byte // bytes the socket did not take yet
+	session any
 }
 
-// Session returns the value given to Add.
-func (c *Conn) Session() any { return c.session }
+// Session returns the value given to Add or SetSession.
+func (c *Conn) Session() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.session
+}
+
+// SetSession replaces what Session returns: the callbacks that follow see
+// the new value.
+func (c *Conn) SetSession(v any) {
+	c.mu.Lock()
+	c.session = v
+	c.mu.Unlock()
+}
+
+// Detach takes the socket off the loop and returns it as a net.Conn of
+// the Go runtime's own, as if it had never been added: no OnClose runs,
+// and the Conn is closed to any further use. Pending output is dropped
+// (a connection is detached before anything is written to it).
+func (c *Conn) Detach() (net.Conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	c.closed = true
+	c.pending = nil
+	_ = unix.EpollCtl(c.loop.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	c.loop.remove(c)
+	f := os.NewFile(uintptr(c.fd), "evloop")
+	defer f.Close() // net.FileConn holds a duplicate
+	nc, err := net.FileConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("evloop: detach: %w", err)
+	}
+	return nc, nil
+}
 
 // Write sends b, or keeps what the socket does not take at once and sends
 // it when the socket is writable again. It never blocks. If the unsent

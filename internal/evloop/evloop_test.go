@@ -294,3 +294,48 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A detached connection is the Go runtime's again: it reads what the
+// client sends next, writes reach the client, and the loop forgets it
+// (no OnClose).
+func TestDetachHandsTheSocketBack(t *testing.T) {
+	h := newHarness(t, Config{})
+	client, c := h.pair()
+	if _, err := client.Write([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-h.data; string(got) != "first" {
+		t.Fatalf("OnData got %q", got)
+	}
+	c.SetSession("replaced")
+	if c.Session() != "replaced" {
+		t.Fatalf("Session() = %v after SetSession", c.Session())
+	}
+	nc, err := c.Detach()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := client.Write([]byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, nc, len("second")); string(got) != "second" {
+		t.Fatalf("detached conn read %q", got)
+	}
+	if _, err := nc.Write([]byte("reply")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, client, len("reply")); string(got) != "reply" {
+		t.Fatalf("client read %q", got)
+	}
+	if _, err := c.Write([]byte("x")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write after Detach = %v, want ErrClosed", err)
+	}
+	select {
+	case b := <-h.data:
+		t.Fatalf("the loop still read %q after Detach", b)
+	case err := <-h.closed:
+		t.Fatalf("OnClose(%v) after Detach", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+}

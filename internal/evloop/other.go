@@ -22,6 +22,12 @@ func (*Engine) Add(nc net.Conn, session any) (*Conn, error) { return nil, ErrNot
 // Session returns nil.
 func (*Conn) Session() any { return nil }
 
+// SetSession does nothing.
+func (*Conn) SetSession(any) {}
+
+// Detach returns ErrClosed.
+func (*Conn) Detach() (net.Conn, error) { return nil, ErrClosed }
+
 // Write returns ErrClosed.
 func (*Conn) Write([]byte) (int, error) { return 0, ErrClosed }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -37,8 +38,15 @@ func main() {
 	mux.Handle("/engine.io/", eio)
 	sio := mountSocketIO(mux)
 	srv := &http.Server{Addr: *addr, Handler: mux}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Engine.IO upgrades are served on the event loop from their first
+	// byte (as herald serves Socket.IO's); the rest, Socket.IO's included,
+	// by net/http after the hijack.
 	go func() {
-		if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		if err := srv.Serve(eio.Listen(ln, "/engine.io/")); err != http.ErrServerClosed {
 			log.Fatal(err)
 		}
 	}()
