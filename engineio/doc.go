@@ -8,12 +8,15 @@
 //
 // # Design
 //
-// WebSocket connections are upgraded by net/http and then handed to an
-// epoll event loop (on Linux; elsewhere each WebSocket has a reading
-// goroutine): an idle WebSocket session holds no goroutine and no buffer,
-// only its state. The loop waits in the Go runtime's own network poller, not
-// in a blocking system call, so an idle server costs no scheduler churn. Heartbeats and timeouts for all sessions
-// run on one shared timer wheel. A Message is encoded once, whatever the
+// WebSocket connections are served by an epoll event loop (on Linux;
+// elsewhere each WebSocket has a reading goroutine): an idle WebSocket
+// session holds no goroutine and no buffer, only its state. Mounted on a
+// mux, the Server takes upgrades over from net/http by hijacking; with
+// Server.Listen it answers them on the loop from their first byte, and
+// net/http gets every other connection. The loop waits in the Go
+// runtime's own network poller, not in a blocking system call, so an idle
+// server costs no scheduler churn. Heartbeats and timeouts for all
+// sessions run on one shared timer wheel. A Message is encoded once, whatever the
 // number of recipients: its WebSocket frame is built on first send and the
 // same bytes are written to every connection.
 //

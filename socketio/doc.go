@@ -10,6 +10,11 @@
 //	    s.On("chat", func(e *socketio.Event) { _ = e.Ack("ok") })
 //	})
 //	io.Of("/").To("user:42").Emit("notification", data)
+//	http.Serve(io.Listen(ln, "/socket.io/"), nil) // or http.ListenAndServe(addr, nil)
+//
+// Served through Listen, WebSocket upgrades are answered on the event loop
+// from their first byte (no goroutine and no net/http buffers per connect);
+// without it, they are hijacked from net/http.
 //
 // What it implements: namespaces (created with Server.Of; others are
 // refused with "Invalid namespace"), CONNECT with the client's auth payload
