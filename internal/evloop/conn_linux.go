@@ -172,9 +172,7 @@ func (c *Conn) closeWith(err error) {
 	c.mu.Unlock()
 }
 
-// closeLocked closes the descriptor once. OnClose runs on its own
-// goroutine: the goroutine closing may hold locks that OnClose takes (a
-// writer that overflowed, say).
+// closeLocked closes the descriptor once, then runs OnClose.
 func (c *Conn) closeLocked(err error) {
 	if c.closed {
 		return
@@ -184,12 +182,7 @@ func (c *Conn) closeLocked(err error) {
 	_ = unix.EpollCtl(c.loop.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	_ = unix.Close(c.fd)
 	c.loop.remove(c)
-	e := c.loop.e
-	e.closing.Add(1)
-	go func() {
-		defer e.closing.Done()
-		e.cfg.OnClose(c, err)
-	}()
+	c.loop.e.onClose(c, err)
 }
 
 // writeFD writes without blocking; it returns what the socket took.

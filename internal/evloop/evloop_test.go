@@ -339,3 +339,29 @@ func TestDetachHandsTheSocketBack(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// Connections closed by other goroutines while Stop runs: every OnClose
+// runs once, and Stop returns after those under way (run with -race).
+func TestCloseRacingStop(t *testing.T) {
+	h := newHarness(t, Config{Loops: 2})
+	const n = 20
+	conns := make([]*Conn, n)
+	for i := range conns {
+		_, conns[i] = h.pair()
+	}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = c.Close() }()
+	}
+	h.e.Stop()
+	wg.Wait()
+	for range n {
+		_ = h.waitClosed()
+	}
+	select {
+	case err := <-h.closed:
+		t.Fatalf("an extra OnClose (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

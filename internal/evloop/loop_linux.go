@@ -21,7 +21,13 @@ type Engine struct {
 	loops []*loop
 
 	stopOnce sync.Once
-	closing  sync.WaitGroup // OnClose calls under way
+
+	// OnClose calls under way, which Stop waits for. Not a WaitGroup:
+	// a connection closed by another goroutine while Stop waits would
+	// Add to a WaitGroup being waited on.
+	mu      sync.Mutex
+	closing int
+	drained chan struct{} // closed when closing reaches 0, if set
 }
 
 // New starts the loops.
@@ -60,7 +66,15 @@ func (e *Engine) Stop() {
 		for _, l := range e.loops {
 			<-l.done
 		}
-		e.closing.Wait()
+		e.mu.Lock()
+		if e.closing == 0 {
+			e.mu.Unlock()
+			return
+		}
+		drained := make(chan struct{})
+		e.drained = drained
+		e.mu.Unlock()
+		<-drained
 	})
 }
 
@@ -249,4 +263,22 @@ func epollWaitNow(epfd int, events []unix.EpollEvent) int {
 		}
 		return int(n)
 	}
+}
+
+// onClose runs OnClose on a goroutine of its own: the goroutine closing a
+// connection may hold locks that OnClose takes (a writer that overflowed,
+// say).
+func (e *Engine) onClose(c *Conn, err error) {
+	e.mu.Lock()
+	e.closing++
+	e.mu.Unlock()
+	go func() {
+		e.cfg.OnClose(c, err)
+		e.mu.Lock()
+		if e.closing--; e.closing == 0 && e.drained != nil {
+			close(e.drained)
+			e.drained = nil
+		}
+		e.mu.Unlock()
+	}()
 }
