@@ -1624,3 +1624,22 @@ func TestListenBoundsTheRequestHead(t *testing.T) {
 		t.Fatalf("closed after %v, before the head timeout", d)
 	}
 }
+
+// A bad frame sent with the upgrade request closes the connection before
+// the session is attached to it: the session must end at once all the
+// same, not at the ping timeout (over the event loop and over TLS).
+func TestBadFirstFrameEndsTheSession(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		h := startHarness(t, &engineio.Options{PingInterval: time.Minute, PingTimeout: time.Minute}, true, useTLS)
+		bad := frameBytes(true, 0, opText, false, []byte("4x")) // unmasked
+		c, r := h.dialWSRaw("EIO=4&transport=websocket", nil, bad)
+		if c == nil {
+			t.Fatalf("TLS %v: upgrade refused: %v", useTLS, r)
+		}
+		o := c.expectOpen()
+		if code := c.expectClosed(); code != 1002 {
+			t.Errorf("TLS %v: close code %d, want 1002", useTLS, code)
+		}
+		h.expectClose(o.SID, engineio.ReasonTransportClose)
+	}
+}

@@ -380,7 +380,20 @@ func (l *wsLayer) handshake(w http.ResponseWriter, r *http.Request) {
 	sess.ws = wc
 	sess.flushQueueLocked()
 	sess.mu.Unlock()
+	if wc.dead() {
+		// It closed before it was attached (a bad first frame, or the
+		// client hung up at once): its close could not end the session.
+		sess.closeWith(ReasonTransportClose, silent)
+		return
+	}
 	sess.startHeartbeat()
+}
+
+// dead reports whether the connection was closed, by either side.
+func (wc *wsConn) dead() bool {
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	return wc.closing || wc.owner == nil
 }
 
 // wsProbe is a WebSocket trying to take over a polling session.
