@@ -16,6 +16,13 @@ type conn struct {
 	srv *Server
 	eio *engineio.Session
 
+	// recv is held while a packet from the client is handled, and while
+	// a socket admitted after its middleware is attached, told it is
+	// connected and given to the connection handler. As in Node, where
+	// all three happen before the next packet is read, the socket's first
+	// events then find the handlers that the connection handler set.
+	recv sync.Mutex
+
 	mu         sync.Mutex
 	sockets    []*Socket // one per joined namespace; usually one
 	connecting []string  // namespaces whose CONNECT is in the middleware
@@ -48,6 +55,8 @@ func (c *conn) socket(nsp string) *Socket {
 
 // onMessage is called by Engine.IO, one message at a time.
 func (c *conn) onMessage(data []byte, binary bool) {
+	c.recv.Lock()
+	defer c.recv.Unlock()
 	if binary {
 		c.onAttachment(data)
 		return

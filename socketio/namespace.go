@@ -79,6 +79,8 @@ func (n *Namespace) connect(c *conn, auth json.RawMessage) {
 				break
 			}
 		}
+		c.recv.Lock() // see conn.recv
+		defer c.recv.Unlock()
 		n.admit(s, err)
 	})
 }

@@ -1559,3 +1559,20 @@ func TestShutdownWaitsForMiddleware(t *testing.T) {
 		t.Fatal("Shutdown returned before the middleware did")
 	}
 }
+
+// After middleware, a client may send its first event as soon as it reads
+// the CONNECT ack. As in Node, that event must find the handlers the
+// connection handler sets, even when the handler is slow to set them.
+func TestFirstEventAfterMiddlewareFindsItsHandler(t *testing.T) {
+	h := newHarness(t, nil)
+	h.io.Of("/").Use(func(*socketio.Socket) error { return nil })
+	h.track(h.io.Of("/"), func(s *socketio.Socket) {
+		time.Sleep(100 * time.Millisecond) // the client has its CONNECT ack by now
+		s.On("ping", func(e *socketio.Event) { _ = e.Ack("pong") })
+	})
+	c := h.dial()
+	c.connect("/", "")
+	c.send(`421["ping"]`)
+	c.expect(`431["pong"]`)
+	h.nextSocket()
+}
