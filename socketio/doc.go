@@ -33,8 +33,10 @@
 // goroutine and may block. Event and ack handlers run one at a time per
 // connection, on the event loop that reads the connection, as in Node: a
 // handler that blocks delays the other connections of that loop, so hand
-// slow work to a goroutine. Emitting never blocks: a client that cannot keep
-// up is disconnected by its transport (see package engineio).
+// slow work to a goroutine. The connection handler runs before the socket's
+// first event is handled, so the handlers it sets see every event. Emitting
+// never blocks: a client that cannot keep up is disconnected by its
+// transport (see package engineio).
 //
 // # Cost
 //
