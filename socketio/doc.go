@@ -41,7 +41,10 @@
 // # Cost
 //
 // A broadcast encodes its packet once; every recipient's transport writes
-// the same bytes. An idle connection holds no goroutine. The package never
-// holds one of its locks while taking another, and runs handlers and
-// callbacks with none held.
+// the same bytes. An idle connection holds no goroutine. Handlers and
+// callbacks run with no lock of the package held but one: a connection's
+// receive lock, which orders the handling of its packets and the admission
+// of its sockets (the transport handles one message at a time anyway).
+// Apart from it, the package never holds one of its locks while taking
+// another.
 package socketio
