@@ -579,15 +579,12 @@ func TestMiddlewarePanic(t *testing.T) {
 
 func TestMiddlewareBlockingDoesNotBlockOthers(t *testing.T) {
 	h := newHarness(t, nil)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock) // the middleware's goroutine must end
+	release, unblock := gate(t) // the middleware's goroutine must end
 	entered := make(chan struct{}, 1)
 	h.io.Of("/").Use(func(s *socketio.Socket) error {
 		if string(s.Auth()) == `{"slow":true}` {
 			entered <- struct{}{}
-			<-release
+			release()
 		}
 		return nil
 	})
@@ -1495,14 +1492,11 @@ func pollingFleet(b *testing.B, n int) (*socketio.Namespace, func(lo, hi int)) {
 // it again and again; it is connected once.
 func TestRepeatedConnectRunsMiddlewareOnce(t *testing.T) {
 	h := newHarness(t, nil)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
+	release, unblock := gate(t)
 	var calls atomic.Int32
 	h.io.Of("/").Use(func(*socketio.Socket) error {
 		calls.Add(1)
-		<-release
+		release()
 		return nil
 	})
 	h.track(h.io.Of("/"), nil)
@@ -1526,15 +1520,12 @@ func TestRepeatedConnectRunsMiddlewareOnce(t *testing.T) {
 // middleware makes Shutdown report it instead of returning as if done.
 func TestShutdownWaitsForMiddleware(t *testing.T) {
 	h := newHarness(t, nil)
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
+	release, unblock := gate(t)
 	entered := make(chan struct{}, 1)
 	var returned atomic.Bool
 	h.io.Of("/").Use(func(s *socketio.Socket) error {
 		entered <- struct{}{}
-		<-release
+		release()
 		returned.Store(true)
 		return nil
 	})
@@ -1575,4 +1566,14 @@ func TestFirstEventAfterMiddlewareFindsItsHandler(t *testing.T) {
 	c.send(`421["ping"]`)
 	c.expect(`431["pong"]`)
 	h.nextSocket()
+}
+
+// gate returns a barrier the test opens once; cleanup opens it too, so a
+// goroutine waiting at it always ends.
+func gate(t *testing.T) (wait, open func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	open = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(open)
+	return func() { <-ch }, open
 }
