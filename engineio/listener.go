@@ -14,8 +14,9 @@ import (
 	"github.com/heraldrt/herald/internal/evloop"
 )
 
-// Limits of a request head read on the event loop; net/http's own limits
-// apply to every other connection.
+// maxUpgradeHead is the longest request head read on the event loop: a
+// longer one (a heap of cookies, say) is handed to net/http, whose own
+// limits then apply, as to every other connection.
 const maxUpgradeHead = 16 << 10
 
 // upgradeTimeout bounds the wait for a request head (a variable for tests).
@@ -121,6 +122,7 @@ type sniffer struct {
 	ul     *upgradeListener
 	remote net.Addr
 	buf    []byte // loop goroutine only
+	seen   int    // how much of buf was searched for the head's end
 
 	mu    sync.Mutex
 	c     *evloop.Conn // nil until Add returned
@@ -136,14 +138,16 @@ func (sn *sniffer) onData(c *evloop.Conn, data []byte) {
 		sn.handBack(c) // not ours: as soon as the first bytes say so
 		return
 	}
-	end := bytes.Index(sn.buf, []byte("\r\n\r\n"))
+	// Search only the new bytes (and the 3 before them): a head trickled
+	// a byte at a time must not cost a search of all of it per byte.
+	from := max(sn.seen-3, 0)
+	end := bytes.Index(sn.buf[from:], []byte("\r\n\r\n"))
+	sn.seen = len(sn.buf)
 	switch {
-	case end < 0 && len(sn.buf) > maxUpgradeHead:
-		if sn.claim() {
-			_ = respond(c, http.StatusRequestHeaderFieldsTooLarge, nil, nil)
-		}
 	case end >= 0:
-		sn.serve(c, end+4)
+		sn.serve(c, from+end+4)
+	case len(sn.buf) > maxUpgradeHead:
+		sn.handBack(c)
 	}
 }
 

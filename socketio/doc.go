@@ -13,7 +13,8 @@
 //	http.Serve(io.Listen(ln, "/socket.io/"), nil) // or http.ListenAndServe(addr, nil)
 //
 // Served through Listen, WebSocket upgrades are answered on the event loop
-// from their first byte (no goroutine and no net/http buffers per connect);
+// from their first byte (no net/http goroutine or buffers per connect; a
+// namespace with middleware still runs it on a goroutine of its own);
 // without it, they are hijacked from net/http.
 //
 // What it implements: namespaces (created with Server.Of; others are

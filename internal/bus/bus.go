@@ -25,7 +25,8 @@ import (
 )
 
 // Subscription says what to listen to and who handles it. Handlers run one
-// at a time on the bus goroutine and must not block.
+// at a time, on the goroutine reading the subscription (an event loop),
+// and must not block.
 type Subscription struct {
 	Channels []string
 	Patterns []string
